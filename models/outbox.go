@@ -1,0 +1,127 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// Outbox message states.
+const (
+	OutboxPending = "pending" // waiting for its next attempt
+	OutboxSending = "sending" // claimed by a sender until LockedUntil
+	OutboxSent    = "sent"    // the provider accepted it
+	OutboxFailed  = "failed"  // permanently refused, or retried past the window
+	OutboxDev     = "dev"     // no provider configured: kept for the console
+)
+
+// OutboxMessage is an email written in the same transaction as the change
+// that causes it, and delivered later by the sender. Its ID is the
+// idempotency key sent to the provider.
+type OutboxMessage struct {
+	ID            string
+	Template      string
+	RequestID     *string
+	ToAddr        string
+	FromAddr      string
+	Subject       string
+	TextBody      string
+	HTMLBody      string
+	Status        string
+	Attempts      int
+	NextAttemptAt time.Time
+	LockedUntil   *time.Time
+	LastError     string
+	ProviderID    string
+	CreatedAt     time.Time
+	SentAt        *time.Time
+}
+
+// EnqueueEmail stores a message for delivery.
+func (s *Store) EnqueueEmail(ctx context.Context, m *OutboxMessage) error {
+	m.CreatedAt = utc(m.CreatedAt)
+	m.NextAttemptAt = utc(m.NextAttemptAt)
+	if m.Status == "" {
+		m.Status = OutboxPending
+	}
+	return translate(s.with(ctx).Create(m).Error)
+}
+
+// ClaimOutbox leases up to limit messages that are due: pending ones whose
+// next attempt has come, and sending ones whose lease ran out (their sender
+// died). Each claim counts as an attempt. On PostgreSQL, SKIP LOCKED lets
+// several senders claim disjoint batches; SQLite serialises writers anyway.
+func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxMessage, error) {
+	now = utc(now)
+	until := now.Add(lease)
+	lock := ""
+	if s.dialect == "postgres" {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var out []OutboxMessage
+	err := s.with(ctx).Raw(`UPDATE outbox_messages SET status = ?, locked_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM outbox_messages
+			WHERE (status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?)
+			ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
+		RETURNING *`,
+		OutboxSending, until, OutboxPending, now, OutboxSending, now, limit).Scan(&out).Error
+	return out, translate(err)
+}
+
+// MarkOutboxSent records delivery. The bodies are blanked: they hold link
+// tokens, which must not outlive their sending.
+func (s *Store) MarkOutboxSent(ctx context.Context, id, providerID string, at time.Time) error {
+	return translate(s.with(ctx).Model(&OutboxMessage{}).Where("id = ? AND status = ?", id, OutboxSending).
+		Updates(map[string]any{"status": OutboxSent, "provider_id": providerID, "sent_at": utc(at),
+			"locked_until": nil, "text_body": "", "html_body": "", "last_error": ""}).Error)
+}
+
+// MarkOutboxDev files a message in the dev outbox (no provider configured).
+func (s *Store) MarkOutboxDev(ctx context.Context, id string, at time.Time) error {
+	return translate(s.with(ctx).Model(&OutboxMessage{}).Where("id = ? AND status = ?", id, OutboxSending).
+		Updates(map[string]any{"status": OutboxDev, "sent_at": utc(at), "locked_until": nil}).Error)
+}
+
+// MarkOutboxRetry releases a message for another attempt at next.
+func (s *Store) MarkOutboxRetry(ctx context.Context, id string, next time.Time, reason string) error {
+	return translate(s.with(ctx).Model(&OutboxMessage{}).Where("id = ? AND status = ?", id, OutboxSending).
+		Updates(map[string]any{"status": OutboxPending, "next_attempt_at": utc(next), "locked_until": nil, "last_error": reason}).Error)
+}
+
+// MarkOutboxFailed gives up on a message, keeping the reason for the console.
+func (s *Store) MarkOutboxFailed(ctx context.Context, id, reason string) error {
+	return translate(s.with(ctx).Model(&OutboxMessage{}).Where("id = ? AND status = ?", id, OutboxSending).
+		Updates(map[string]any{"status": OutboxFailed, "locked_until": nil, "last_error": reason}).Error)
+}
+
+// OutboxFilter selects messages for the console and tests.
+type OutboxFilter struct {
+	Status    string
+	RequestID string
+	Limit     int
+}
+
+// ListOutbox lists messages, newest first.
+func (s *Store) ListOutbox(ctx context.Context, f OutboxFilter) ([]OutboxMessage, error) {
+	q := s.with(ctx).Model(&OutboxMessage{})
+	if f.Status != "" {
+		q = q.Where("status = ?", f.Status)
+	}
+	if f.RequestID != "" {
+		q = q.Where("request_id = ?", f.RequestID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	var out []OutboxMessage
+	err := q.Order("created_at DESC, id DESC").Limit(f.Limit).Find(&out).Error
+	return out, translate(err)
+}
+
+// GetOutboxMessage loads one message.
+func (s *Store) GetOutboxMessage(ctx context.Context, id string) (*OutboxMessage, error) {
+	var m OutboxMessage
+	if err := s.with(ctx).Where("id = ?", id).Take(&m).Error; err != nil {
+		return nil, translate(err)
+	}
+	return &m, nil
+}

@@ -1,0 +1,179 @@
+// Package models holds rightsdesk's data and its persistence. It is the only
+// package that speaks to the database: callers get plain structs and the
+// sentinel errors below, never gorm or driver errors.
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rightsdesk/rightsdesk/migrations"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Sentinel errors; handlers map them to HTTP statuses.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrConflict  = errors.New("conflict: the record changed meanwhile")
+	ErrDuplicate = errors.New("duplicate")
+)
+
+// Store is a handle on the database. A Store returned by InTx is bound to
+// that transaction; every method works the same on either.
+type Store struct {
+	db      *gorm.DB
+	dialect string
+}
+
+// Open connects to a database URL: sqlite://PATH or postgres://… (also
+// postgresql://). It does not migrate; call Migrate.
+func Open(databaseURL string) (*Store, error) {
+	dialect, dsn, err := ParseDatabaseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &gorm.Config{
+		TranslateError: true,
+		Logger:         logger.Discard, // queries carry personal data: never logged
+		NowFunc:        func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+	var db *gorm.DB
+	switch dialect {
+	case migrations.SQLite:
+		if dir := filepath.Dir(strings.SplitN(dsn, "?", 2)[0]); dir != "." && dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("database: create directory %s: %w", dir, err)
+			}
+		}
+		db, err = gorm.Open(sqlite.Open(dsn), cfg)
+	case migrations.Postgres:
+		db, err = gorm.Open(postgres.Open(dsn), cfg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if dialect == migrations.SQLite {
+		// One writer at a time is all SQLite allows; a small pool lets WAL
+		// readers proceed while _txlock=immediate queues the writers.
+		sqlDB.SetMaxOpenConns(4)
+	} else {
+		sqlDB.SetMaxOpenConns(20)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	}
+	return &Store{db: db, dialect: dialect}, nil
+}
+
+// ParseDatabaseURL splits RIGHTSDESK_DATABASE_URL into a dialect and the DSN
+// its driver takes.
+func ParseDatabaseURL(raw string) (dialect, dsn string, err error) {
+	switch {
+	case strings.HasPrefix(raw, "sqlite://"):
+		path := strings.TrimPrefix(raw, "sqlite://")
+		if path == "" || strings.Contains(path, "?") {
+			return "", "", fmt.Errorf("want sqlite://PATH without options, got %q", raw)
+		}
+		// WAL for concurrent readers; busy_timeout so writers queue instead
+		// of failing; foreign keys on; immediate transactions so a
+		// read-then-write transaction never fails with SQLITE_BUSY_SNAPSHOT.
+		return migrations.SQLite, "file:" + path + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=1&_txlock=immediate&_synchronous=NORMAL", nil
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		u, perr := url.Parse(raw)
+		if perr != nil || u.Host == "" {
+			return "", "", fmt.Errorf("not a valid postgres URL")
+		}
+		return migrations.Postgres, raw, nil
+	default:
+		return "", "", fmt.Errorf("want sqlite://PATH or postgres://…")
+	}
+}
+
+// Dialect is "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.dialect }
+
+// Migrate applies every pending migration.
+func (s *Store) Migrate(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return migrations.Apply(ctx, sqlDB, s.dialect)
+}
+
+// PendingMigrations reports how many migrations are not applied yet.
+func (s *Store) PendingMigrations(ctx context.Context) (int, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return 0, err
+	}
+	return migrations.Pending(ctx, sqlDB, s.dialect)
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// SQL exposes the pool for tests and tooling that need raw access.
+func (s *Store) SQL() (*sql.DB, error) { return s.db.DB() }
+
+// InTx runs fn in one transaction: everything fn writes through tx commits
+// together or not at all. Nested calls join the outer transaction.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
+	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+		return fn(&Store{db: gtx, dialect: s.dialect})
+	})
+}
+
+func (s *Store) with(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }
+
+// translate maps gorm errors to the package's sentinels.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("%w: %v", ErrDuplicate, err)
+	}
+	return err
+}
+
+// utc normalises an instant for storage: UTC, microsecond precision (what
+// PostgreSQL keeps), so values read back compare equal and hash the same.
+func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := utc(*t)
+	return &v
+}
