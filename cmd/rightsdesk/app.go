@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/rightsdesk/rightsdesk/internal/auth"
+	"github.com/rightsdesk/rightsdesk/internal/config"
+	"github.com/rightsdesk/rightsdesk/internal/secrets"
+	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/workflows/requests"
+	"github.com/rightsdesk/rightsdesk/workflows/staff"
+)
+
+// app is everything a subcommand may need, built from the configuration.
+type app struct {
+	cfg      *config.Config
+	store    *models.Store
+	keys     secrets.Keys
+	requests *requests.Service
+	staff    *staff.Service
+	jwt      *auth.JWT
+	now      func() time.Time
+}
+
+func wallClock() time.Time { return time.Now() }
+
+// loadConfig reads the environment; a bad value is exit status 2.
+func loadConfig(env func(string) (string, bool)) (*config.Config, error) {
+	cfg, err := config.Load(env)
+	if err != nil {
+		return nil, &exitError{2, err}
+	}
+	return cfg, nil
+}
+
+// openApp opens and migrates the database and builds the services.
+func openApp(ctx context.Context, env func(string) (string, bool)) (*app, error) {
+	cfg, err := loadConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	store, err := models.Open(cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	secret := cfg.Secret
+	if secret == "" {
+		// Generated once and kept in the database, so that links and
+		// sessions survive restarts and every instance shares it.
+		secret, err = store.SettingOrCreate(ctx, "secret", secrets.NewSecret())
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("secret: %w", err)
+		}
+	}
+	keys := secrets.Derive([]byte(secret))
+	a := &app{cfg: cfg, store: store, keys: keys, now: wallClock}
+	a.requests = requests.New(store, cfg.Policy, requests.Config{BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, Keys: keys}, a.now)
+	a.staff = staff.New(store, a.now)
+	a.jwt = auth.NewJWT(keys.JWTKey(), 12*time.Hour, a.now)
+	return a, nil
+}
+
+// newLogger logs JSON unless stderr is a terminal (or RIGHTSDESK_LOG_FORMAT
+// says otherwise).
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+

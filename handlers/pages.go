@@ -1,0 +1,71 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/templates"
+	"github.com/rightsdesk/rightsdesk/workflows/requests"
+)
+
+// pageData is what every public page gets: the organisation from the
+// policy, plus the page's own fields.
+type pageData struct {
+	OrgName   string
+	PolicyURL string
+	Title     string
+	Message   string
+	Request   *models.Request
+	Token     string
+	DueDate   string
+}
+
+func (s *Server) renderPage(c echo.Context, status int, name string, d pageData) error {
+	p := s.Requests.Policy()
+	d.OrgName, d.PolicyURL = p.Organization.Name, p.Organization.PolicyURL
+	var buf bytes.Buffer
+	if err := templates.RenderPage(&buf, name, d); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// verifyPage shows a confirm button and consumes nothing: mail scanners
+// that prefetch the link must not confirm the request.
+func (s *Server) verifyPage(c echo.Context) error {
+	token := c.Param("token")
+	r, err := s.Requests.PeekVerification(c.Request().Context(), token)
+	if err != nil {
+		return s.linkProblem(c, err)
+	}
+	return s.renderPage(c, http.StatusOK, "verify", pageData{Title: "Confirm your request", Request: r, Token: token})
+}
+
+// verifyConfirm is the button's POST: it uses the token.
+func (s *Server) verifyConfirm(c echo.Context) error {
+	r, err := s.Requests.Verify(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return s.linkProblem(c, err)
+	}
+	return s.renderPage(c, http.StatusOK, "verified", pageData{
+		Title: "Request confirmed", Request: r, DueDate: r.DeadlineAt.In(s.times.loc).Format("2 January 2006"),
+	})
+}
+
+// linkProblem renders a dead link as a page with the API's status codes.
+func (s *Server) linkProblem(c echo.Context, err error) error {
+	if !errors.Is(err, requests.ErrLinkGone) && !errors.Is(err, requests.ErrLinkUnknown) {
+		return err
+	}
+	ae := toAPIError(err)
+	return s.renderPage(c, ae.Status, "error", pageData{Title: "This link does not work", Message: ae.Message})
+}
+
+// static serves the embedded stylesheet.
+func staticHandler() echo.HandlerFunc {
+	return echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(templates.Static())))
+}

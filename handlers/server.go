@@ -1,0 +1,133 @@
+// Package handlers is rightsdesk's HTTP layer: each handler decodes its
+// input, authorizes the caller, calls one workflow method and encodes the
+// answer. Every route is declared in routes().
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/rightsdesk/rightsdesk/internal/auth"
+	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/workflows/requests"
+	"github.com/rightsdesk/rightsdesk/workflows/staff"
+	"golang.org/x/time/rate"
+)
+
+// Deps are what the handlers call.
+type Deps struct {
+	Store    *models.Store
+	Requests *requests.Service
+	Staff    *staff.Service
+	JWT      *auth.JWT
+	Log      *slog.Logger
+	// PublicRate limits the public POST endpoints per client IP, in
+	// requests per second with PublicBurst; zero disables the limit.
+	PublicRate  rate.Limit
+	PublicBurst int
+}
+
+// Server is the echo application.
+type Server struct {
+	Deps
+	echo  *echo.Echo
+	times viewTimes
+	log   *slog.Logger
+}
+
+// New builds the application with every route.
+func New(d Deps) *Server {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	// Client IPs come from the connection, never from headers a client can
+	// forge; put a proxy's X-Forwarded-For behind an explicit trust setting.
+	e.IPExtractor = echo.ExtractIPDirect()
+	s := &Server{Deps: d, echo: e, times: viewTimes{loc: d.Requests.Policy().Location()}, log: d.Log}
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(middleware.RequestID())
+	e.Use(s.accessLog)
+	e.Use(middleware.Recover())
+	e.Use(middleware.BodyLimit("64K"))
+	e.Use(securityHeaders)
+	s.routes()
+	return s
+}
+
+// Handler is the http.Handler to serve.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Echo exposes the router (for the route/spec drift test).
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+func (s *Server) routes() {
+	e := s.echo
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+
+	public := []echo.MiddlewareFunc{}
+	if s.PublicRate > 0 {
+		public = append(public, middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+			Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+				Rate: s.PublicRate, Burst: s.PublicBurst, ExpiresIn: 10 * time.Minute,
+			}),
+			DenyHandler: func(c echo.Context, _ string, _ error) error {
+				c.Response().Header().Set("Retry-After", "60")
+				return apiErr(http.StatusTooManyRequests, "rate_limited", "too many requests; try again in a minute")
+			},
+		}))
+	}
+	api := e.Group("/api/v1")
+	api.POST("/requests", s.submitRequest, public...)
+	api.POST("/verifications", s.verifyRequest, public...)
+	api.POST("/auth/login", s.login, public...)
+
+	read := s.staffOnly(models.ScopeRequestsRead, false)
+	write := s.staffOnly(models.ScopeRequestsWrite, true)
+	api.GET("/requests", s.listRequests, read)
+	api.POST("/requests/intake", s.staffIntake, write)
+	api.GET("/requests/:id", s.getRequest, read)
+	api.POST("/requests/:id/actions", s.actOnRequest, write)
+
+	forms := echo.WrapMiddleware(http.NewCrossOriginProtection().Handler)
+	e.GET("/static/*", staticHandler())
+	e.GET("/verify/:token", s.verifyPage)
+	e.POST("/verify/:token", s.verifyConfirm, append([]echo.MiddlewareFunc{forms}, public...)...)
+}
+
+// securityHeaders: no sniffing, no framing, and no Referer, so that a link
+// token in the address bar never leaks to another site.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+		return next(c)
+	}
+}
+
+// accessLog logs one line per request: the route pattern (never the path,
+// which can hold a link token), status, duration and request id.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		route := c.Path()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.log.Info("http", "method", c.Request().Method, "route", route, "status", c.Response().Status,
+			"duration_ms", time.Since(start).Milliseconds(), "request_id", requestID(c))
+		return nil
+	}
+}
