@@ -88,7 +88,7 @@ func RenderEmail(name string, d EmailData) (RenderedEmail, error) {
 	if err := t.subject.Execute(&b, view); err != nil {
 		return RenderedEmail{}, fmt.Errorf("templates: email %s subject: %w", name, err)
 	}
-	view.Subject = oneLine(b.String())
+	view.Subject = emailOneLine(b.String())
 	if view.Subject == "" {
 		return RenderedEmail{}, fmt.Errorf("templates: email %s: empty subject", name)
 	}
@@ -97,7 +97,7 @@ func RenderEmail(name string, d EmailData) (RenderedEmail, error) {
 	if err := t.text.ExecuteTemplate(&b, "layout", view); err != nil {
 		return RenderedEmail{}, fmt.Errorf("templates: email %s text: %w", name, err)
 	}
-	text := tidyText(b.String())
+	text := emailTidyText(b.String())
 
 	b.Reset()
 	if err := t.html.ExecuteTemplate(&b, "layout", view); err != nil {
@@ -159,7 +159,7 @@ func parseEmails(fsys fs.FS, dir string) (map[string]emailTemplate, error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates: emails/layout.html.tmpl: %w", err)
 	}
-	textBase, err := parseText(texttemplate.New("layout").Funcs(textEmailFuncs), fsys, path.Join(dir, "layout.txt.tmpl"))
+	textBase, err := parseEmailText(texttemplate.New("layout").Funcs(textEmailFuncs), fsys, path.Join(dir, "layout.txt.tmpl"))
 	if err != nil {
 		return nil, err
 	}
@@ -172,13 +172,13 @@ func parseEmails(fsys fs.FS, dir string) (map[string]emailTemplate, error) {
 			}
 		}
 		var t emailTemplate
-		if t.subject, err = parseText(texttemplate.New(name).Funcs(textEmailFuncs), fsys, parts["subject"]); err != nil {
+		if t.subject, err = parseEmailText(texttemplate.New(name).Funcs(textEmailFuncs), fsys, parts["subject"]); err != nil {
 			return nil, err
 		}
 		// Each message's body becomes the "content" the shared layout calls.
 		tb, err := textBase.Clone()
 		if err == nil {
-			t.text, err = parseText(tb.New("content"), fsys, parts["txt"])
+			t.text, err = parseEmailText(tb.New("content"), fsys, parts["txt"])
 		}
 		if err != nil {
 			return nil, err
@@ -200,9 +200,9 @@ func parseEmails(fsys fs.FS, dir string) (map[string]emailTemplate, error) {
 	return set, nil
 }
 
-// parseText parses file into t and returns the set's root ("layout" for
+// parseEmailText parses file into t and returns the set's root ("layout" for
 // bodies, the subject itself otherwise).
-func parseText(t *texttemplate.Template, fsys fs.FS, file string) (*texttemplate.Template, error) {
+func parseEmailText(t *texttemplate.Template, fsys fs.FS, file string) (*texttemplate.Template, error) {
 	src, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		return nil, err
@@ -216,10 +216,10 @@ func parseText(t *texttemplate.Template, fsys fs.FS, file string) (*texttemplate
 	return t, nil
 }
 
-// oneLine collapses all whitespace (CR, LF, tabs, Unicode line separators)
+// emailOneLine collapses all whitespace (CR, LF, tabs, Unicode line separators)
 // to single spaces and drops other control characters: a subject is a
 // header, and a line break in it would start a new header.
-func oneLine(s string) string {
+func emailOneLine(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) && !unicode.IsSpace(r) {
 			return -1
@@ -229,25 +229,25 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-var blankRuns = regexp.MustCompile(`\n{3,}`)
+var emailBlankRuns = regexp.MustCompile(`\n{3,}`)
 
-// tidyText lets the text templates use conditionals freely: trailing
+// emailTidyText lets the text templates use conditionals freely: trailing
 // spaces go, runs of blank lines shrink to one, and the part ends with one
 // newline.
-func tidyText(s string) string {
+func emailTidyText(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	lines := strings.Split(s, "\n")
 	for i, l := range lines {
 		lines[i] = strings.TrimRightFunc(l, unicode.IsSpace)
 	}
-	s = blankRuns.ReplaceAllString(strings.Join(lines, "\n"), "\n\n")
+	s = emailBlankRuns.ReplaceAllString(strings.Join(lines, "\n"), "\n\n")
 	return strings.TrimSpace(s) + "\n"
 }
 
 // Template functions for emails. Names are prefixed or specific enough not
 // to clash with the pages' functions, which live in the same package.
 
-var requestLabels = map[string]string{
+var emailRequestLabels = map[string]string{
 	"access":             "access",
 	"export":             "data export",
 	"deletion":           "deletion",
@@ -261,7 +261,7 @@ var requestLabels = map[string]string{
 	"appeal":             "appeal",
 }
 
-var statusLabels = map[string]string{
+var emailStatusLabels = map[string]string{
 	"pending_verification": "waiting for you to confirm your email",
 	"open":                 "received",
 	"in_progress":          "in progress",
@@ -272,7 +272,7 @@ var statusLabels = map[string]string{
 	"expired":              "expired",
 }
 
-var regimeLabels = map[string]string{
+var emailRegimeLabels = map[string]string{
 	"gdpr":     "GDPR (EU/EEA)",
 	"uk_gdpr":  "UK GDPR",
 	"ccpa":     "CCPA/CPRA (California)",
@@ -282,23 +282,23 @@ var regimeLabels = map[string]string{
 	"default":  "organisation policy",
 }
 
-var consentLabels = map[string]string{
+var emailConsentLabels = map[string]string{
 	"granted":   "allowed",
 	"grant":     "allowed",
 	"withdrawn": "not allowed (consent withdrawn)",
 	"withdraw":  "not allowed (consent withdrawn)",
 }
 
-// label shows an API value to people; unknown values still read
+// emailLabel shows an API value to people; unknown values still read
 // acceptably ("new_type" → "new type") rather than failing the send.
-func label(table map[string]string, v string) string {
+func emailLabel(table map[string]string, v string) string {
 	if l, ok := table[v]; ok {
 		return l
 	}
 	return strings.ReplaceAll(v, "_", " ")
 }
 
-func escalationLabel(level int) string {
+func emailEscalationLabel(level int) string {
 	switch {
 	case level <= 0:
 		return "normal"
@@ -311,7 +311,7 @@ func escalationLabel(level int) string {
 	}
 }
 
-func escalationHeadline(level int) string {
+func emailEscalationHeadline(level int) string {
 	switch {
 	case level <= 0:
 		return "Reminder"
@@ -324,10 +324,10 @@ func escalationHeadline(level int) string {
 	}
 }
 
-// required fails the render when a message would be useless without a
+// emailRequired fails the render when a message would be useless without a
 // value (a verify email without its link), so the outbox records an error
 // instead of mailing a broken message.
-func required(field, v string) (string, error) {
+func emailRequired(field, v string) (string, error) {
 	if strings.TrimSpace(v) == "" {
 		return "", fmt.Errorf("%s is required", field)
 	}
@@ -339,17 +339,17 @@ func required(field, v string) (string, error) {
 type emailButton struct{ Label, URL string }
 
 var textEmailFuncs = map[string]any{
-	"requestLabel":       func(v string) string { return label(requestLabels, v) },
-	"statusLabel":        func(v string) string { return label(statusLabels, v) },
-	"regimeLabel":        func(v string) string { return label(regimeLabels, v) },
-	"consentLabel":       func(v string) string { return label(consentLabels, v) },
-	"escalationLabel":    escalationLabel,
-	"escalationHeadline": escalationHeadline,
-	"required":           required,
+	"requestLabel":       func(v string) string { return emailLabel(emailRequestLabels, v) },
+	"statusLabel":        func(v string) string { return emailLabel(emailStatusLabels, v) },
+	"regimeLabel":        func(v string) string { return emailLabel(emailRegimeLabels, v) },
+	"consentLabel":       func(v string) string { return emailLabel(emailConsentLabels, v) },
+	"escalationLabel":    emailEscalationLabel,
+	"escalationHeadline": emailEscalationHeadline,
+	"required":           emailRequired,
 }
 
 var htmlEmailFuncs = func() map[string]any {
 	m := maps.Clone(textEmailFuncs)
-	m["button"] = func(label, url string) emailButton { return emailButton{label, url} }
+	m["button"] = func(emailLabel, url string) emailButton { return emailButton{emailLabel, url} }
 	return m
 }()
