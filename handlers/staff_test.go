@@ -24,8 +24,7 @@ func openRequest(t *testing.T, app *apptest.App, body map[string]any) string {
 	}
 	id := r.Map(t)["id"].(string)
 	app.Deliver()
-	emails := app.Resend.Emails()
-	_, token := apptest.LinkIn(t, emails[len(emails)-1].Text, "verify")
+	_, token := apptest.LinkIn(t, app.LastEmail("verify").Text, "verify")
 	if v := app.Do("POST", "/api/v1/verifications", map[string]string{"token": token}, ""); v.Status != 200 {
 		t.Fatalf("verify: %d %s", v.Status, v.Body)
 	}
@@ -116,6 +115,7 @@ func TestExtensionLimitsPerRegime(t *testing.T) {
 	}
 	late := openRequest(t, app, map[string]any{"type": "access", "regime": "default"})
 	app.Clock.Add(31 * 24 * time.Hour)
+	admin = app.Login("admin@example.com")
 	if r := act(app, admin, late, map[string]any{"action": "extend", "days": 5, "reason": "x"}); r.Status != 422 {
 		t.Fatalf("extension after the first due date: %d %s", r.Status, r.Body)
 	}
@@ -142,6 +142,7 @@ func TestPauseWhileAwaitingRequesterMovesTheDueDate(t *testing.T) {
 		}
 	}
 	app.Clock.Add(4 * 24 * time.Hour) // asked 2 March, answered 6 March: 5 days paused
+	admin = app.Login("admin@example.com")
 	for _, id := range []string{uk, eu} {
 		if r := act(app, admin, id, map[string]any{"action": "resume"}); r.Status != 200 {
 			t.Fatalf("resume: %d %s", r.Status, r.Body)

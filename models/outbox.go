@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -64,6 +66,13 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 			ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
 		RETURNING *`,
 		OutboxSending, until, OutboxPending, now, OutboxSending, now, limit).Scan(&out).Error
+	// RETURNING does not keep the subquery's order: send oldest first.
+	slices.SortFunc(out, func(a, b OutboxMessage) int {
+		if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out, translate(err)
 }
 

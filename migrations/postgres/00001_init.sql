@@ -45,7 +45,7 @@ CREATE TABLE requests (
     scope             TEXT NOT NULL DEFAULT '[]',
     purposes          TEXT NOT NULL DEFAULT '[]',
     corrections       TEXT NOT NULL DEFAULT '[]',
-    nominee           TEXT NOT NULL DEFAULT 'null',
+    nominee           TEXT,
     related_reference TEXT NOT NULL DEFAULT '',
     concerns_child    BOOLEAN NOT NULL DEFAULT FALSE,
     received_at       TIMESTAMPTZ NOT NULL,

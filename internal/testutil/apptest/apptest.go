@@ -168,6 +168,13 @@ func (a *App) StaffToken(email, role string) string {
 	if _, err := a.Staff.CreateUser(context.Background(), email, role, "correct horse battery"); err != nil {
 		a.T.Fatal(err)
 	}
+	return a.Login(email)
+}
+
+// Login logs a staff user made by StaffToken in again (tokens expire an hour
+// after the test clock's now).
+func (a *App) Login(email string) string {
+	a.T.Helper()
 	r := a.Do("POST", "/api/v1/auth/login", map[string]string{"email": email, "password": "correct horse battery"}, "")
 	if r.Status != 200 {
 		a.T.Fatalf("login: %d %s", r.Status, r.Body)
@@ -175,6 +182,22 @@ func (a *App) StaffToken(email, role string) string {
 	var out struct{ Token string }
 	r.JSON(a.T, &out)
 	return out.Token
+}
+
+// LastEmail is the newest email delivered with a link of a kind ("verify"
+// or "r").
+func (a *App) LastEmail(kind string) fakeresend.Email {
+	a.T.Helper()
+	emails := a.Resend.Emails()
+	for i := len(emails) - 1; i >= 0; i-- {
+		for _, m := range linkRe.FindAllStringSubmatch(emails[i].Text, -1) {
+			if m[1] == kind {
+				return emails[i]
+			}
+		}
+	}
+	a.T.Fatalf("no email with a /%s/ link among %d", kind, len(emails))
+	return fakeresend.Email{}
 }
 
 var linkRe = regexp.MustCompile(`http://rightsdesk\.test/(verify|r)/([A-Z2-7]+)`)

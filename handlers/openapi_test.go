@@ -1,0 +1,392 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/rightsdesk/rightsdesk/handlers"
+	"github.com/rightsdesk/rightsdesk/internal/auth"
+	"github.com/rightsdesk/rightsdesk/internal/policy"
+	"github.com/rightsdesk/rightsdesk/internal/secrets"
+	"github.com/rightsdesk/rightsdesk/internal/testutil/apptest"
+	"github.com/rightsdesk/rightsdesk/internal/testutil/testdb"
+	"github.com/rightsdesk/rightsdesk/workflows/requests"
+	"github.com/rightsdesk/rightsdesk/workflows/staff"
+	"golang.org/x/time/rate"
+)
+
+const specPath = "../docs/openapi.yaml"
+
+// specServerURL is the spec's `servers` entry: requests are matched against
+// it, whatever address the test server listens on.
+const specServerURL = "http://localhost:8080"
+
+func loadSpec(t *testing.T) *openapi3.T {
+	t.Helper()
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile(specPath)
+	if err != nil {
+		t.Fatalf("load %s: %v", specPath, err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("%s is not a valid OpenAPI document: %v", specPath, err)
+	}
+	return doc
+}
+
+// newSpecServer builds the real handlers the way apptest.New does, but keeps
+// the *handlers.Server so the router itself can be inspected.
+func newSpecServer(t *testing.T, limit rate.Limit, burst int) *handlers.Server {
+	t.Helper()
+	now := func() time.Time { return time.Date(2026, 1, 31, 10, 0, 0, 0, time.UTC) }
+	store := testdb.Open(t)
+	keys := secrets.Derive([]byte("test secret of at least thirty-two bytes!"))
+	reqs := requests.New(store, policy.Default("privacy@example.com"), requests.Config{BaseURL: "http://rightsdesk.test", MailFrom: "privacy@example.com", Keys: keys}, now)
+	return handlers.New(handlers.Deps{
+		Store: store, Requests: reqs, Staff: staff.New(store, now), JWT: auth.NewJWT(keys.JWTKey(), time.Hour, now),
+		PublicRate: limit, PublicBurst: burst,
+	})
+}
+
+var (
+	echoParam    = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
+	httpMethods  = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
+	specDecoders sync.Once
+)
+
+// specPathOf turns an echo route path into its OpenAPI form:
+// /requests/:id → /requests/{id}, /static/* → /static/{path}.
+func specPathOf(echoPath string) string {
+	p := echoParam.ReplaceAllString(echoPath, "{$1}")
+	if strings.HasSuffix(p, "/*") {
+		p = strings.TrimSuffix(p, "*") + "{path}"
+	}
+	return p
+}
+
+// Every route the router serves is in the spec, and the spec documents no
+// route the router lacks.
+func TestRoutesMatchSpec(t *testing.T) {
+	doc := loadSpec(t)
+	srv := newSpecServer(t, 0, 0)
+
+	inRouter := map[string]bool{}
+	for _, r := range srv.Echo().Routes() {
+		// Echo's own catch-all routes (method "echo_route_not_found") are
+		// not part of the API.
+		if !slices.Contains(httpMethods, r.Method) {
+			continue
+		}
+		inRouter[r.Method+" "+specPathOf(r.Path)] = true
+	}
+	inSpec := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			inSpec[strings.ToUpper(method)+" "+path] = true
+		}
+	}
+	var missing, extra []string
+	for k := range inRouter {
+		if !inSpec[k] {
+			missing = append(missing, k)
+		}
+	}
+	for k := range inSpec {
+		if !inRouter[k] {
+			extra = append(extra, k)
+		}
+	}
+	slices.Sort(missing)
+	slices.Sort(extra)
+	if len(missing) > 0 {
+		t.Errorf("routes served but not in %s:\n  %s", specPath, strings.Join(missing, "\n  "))
+	}
+	if len(extra) > 0 {
+		t.Errorf("routes in %s that the server does not serve:\n  %s", specPath, strings.Join(extra, "\n  "))
+	}
+	if len(inRouter) == 0 {
+		t.Fatal("the router lists no routes")
+	}
+}
+
+// specChecker sends requests to a test server and validates every answer
+// (status, headers, body) against the spec.
+type specChecker struct {
+	t      *testing.T
+	router routers.Router
+	base   string // the test server's URL
+	seen   map[string]bool
+}
+
+func newSpecChecker(t *testing.T, doc *openapi3.T, base string) *specChecker {
+	t.Helper()
+	specDecoders.Do(func() {
+		// Pages and assets are text; validate them as strings.
+		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/css", openapi3filter.PlainBodyDecoder)
+	})
+	r, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("router from spec: %v", err)
+	}
+	return &specChecker{t: t, router: r, base: base, seen: map[string]bool{}}
+}
+
+type specCall struct {
+	method, path string
+	body         any // nil, a string (raw) or a value (JSON)
+	bearer       string
+	header       map[string]string
+	want         int
+	// validInput: the request is one the spec must accept as well.
+	validInput bool
+}
+
+type specAnswer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (a *specAnswer) m(t *testing.T) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(a.body, &v); err != nil {
+		t.Fatalf("not a JSON object (%d): %s", a.status, a.body)
+	}
+	return v
+}
+
+func (c *specChecker) do(call specCall) *specAnswer {
+	t := c.t
+	t.Helper()
+	var raw []byte
+	switch b := call.body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	default:
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := func(base string) *http.Request {
+		var rd io.Reader
+		if raw != nil {
+			rd = bytes.NewReader(raw)
+		}
+		req, err := http.NewRequest(call.method, base+call.path, rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if raw != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if call.bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+call.bearer)
+		}
+		for k, v := range call.header {
+			req.Header.Set(k, v)
+		}
+		return req
+	}
+
+	resp, err := http.DefaultClient.Do(build(c.base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	ans := &specAnswer{status: resp.StatusCode, header: resp.Header, body: body}
+	label := call.method + " " + call.path
+	if ans.status != call.want {
+		t.Fatalf("%s: status %d, want %d: %s", label, ans.status, call.want, body)
+	}
+
+	// The same request, addressed to the spec's server.
+	specReq := build(specServerURL)
+	route, params, err := c.router.FindRoute(specReq)
+	if err != nil {
+		t.Fatalf("%s: no operation in the spec: %v", label, err)
+	}
+	ctx := context.Background()
+	opts := &openapi3filter.Options{
+		IncludeResponseStatus: true, MultiError: true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+	}
+	in := &openapi3filter.RequestValidationInput{Request: specReq, PathParams: params, Route: route, Options: opts}
+	if call.validInput {
+		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+			t.Errorf("%s: the server accepted this request but the spec refuses it: %v", label, err)
+		}
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: ans.status, Header: ans.header, Options: opts}
+	out.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+		t.Errorf("%s → %d does not match the spec: %v\nbody: %s", label, ans.status, err, body)
+	}
+	c.seen[route.Method+" "+route.Path] = true
+	return ans
+}
+
+// Realistic calls to every route, each answer checked against the spec.
+func TestResponsesMatchSpec(t *testing.T) {
+	doc := loadSpec(t)
+	app := apptest.New(t, apptest.Options{})
+	c := newSpecChecker(t, doc, app.URL)
+
+	c.do(specCall{method: "GET", path: "/healthz", want: 200})
+	c.do(specCall{method: "GET", path: "/readyz", want: 200})
+	c.do(specCall{method: "GET", path: "/static/style.css", want: 200})
+	c.do(specCall{method: "GET", path: "/static/nothing-here.css", want: 404})
+
+	// Public intake.
+	created := c.do(specCall{method: "POST", path: "/api/v1/requests", validInput: true, want: 202,
+		body: map[string]any{"type": "access", "email": "ana@example.com", "name": "Ana", "country": "FR"}}).m(t)
+	id := created["id"].(string)
+	c.do(specCall{method: "POST", path: "/api/v1/requests", want: 400,
+		body: `{"type":"access","email":"ana@example.com","colour":"red"}`})
+	c.do(specCall{method: "POST", path: "/api/v1/requests", want: 400,
+		body: map[string]any{"type": "opt_out", "email": "ana@example.com"}})
+	c.do(specCall{method: "POST", path: "/api/v1/requests", want: 413,
+		body: `{"type":"access","email":"a@example.com","details":"` + strings.Repeat("x", 70*1024) + `"}`})
+	c.do(specCall{method: "POST", path: "/api/v1/requests", validInput: true, want: 202,
+		body: map[string]any{"type": "opt_out", "email": "sam@example.com", "country": "us", "region": "CA",
+			"relationship": "authorized_agent", "scope": []string{"sale_sharing", "targeted_ads"}}})
+	c.do(specCall{method: "POST", path: "/api/v1/requests", validInput: true, want: 202,
+		body: map[string]any{"type": "correction", "email": "kim@example.com", "regime": "lgpd",
+			"corrections": []map[string]string{{"field": "address", "current": "1 Old Road", "requested": "2 New Street"}}}})
+	c.do(specCall{method: "POST", path: "/api/v1/requests", validInput: true, want: 202,
+		body: map[string]any{"type": "nomination", "email": "lee@example.com", "country": "IN",
+			"nominee": map[string]string{"name": "Ravi", "email": "ravi@example.com"}}})
+
+	// Verification: the page, then the API, then dead tokens.
+	app.Deliver()
+	_, token := apptest.LinkIn(t, app.Resend.Emails()[0].Text, "verify")
+	c.do(specCall{method: "GET", path: "/verify/" + token, want: 200})
+	c.do(specCall{method: "GET", path: "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAA", want: 404})
+	c.do(specCall{method: "POST", path: "/verify/" + token, header: map[string]string{"Sec-Fetch-Site": "cross-site"}, want: 403})
+	pub := c.do(specCall{method: "POST", path: "/api/v1/verifications", validInput: true, want: 200,
+		body: map[string]string{"token": token}}).m(t)
+	if pub["status"] != "open" {
+		t.Fatalf("verified request: %v", pub)
+	}
+	c.do(specCall{method: "POST", path: "/api/v1/verifications", body: map[string]string{"token": token}, want: 410})
+	c.do(specCall{method: "POST", path: "/api/v1/verifications", body: map[string]string{"token": "AAAAAAAAAAAAAAAAAAAAAAAAAA"}, want: 404})
+	c.do(specCall{method: "POST", path: "/api/v1/verifications", body: map[string]string{}, want: 400})
+	c.do(specCall{method: "GET", path: "/verify/" + token, want: 410})
+	c.do(specCall{method: "POST", path: "/verify/" + token, want: 410})
+
+	// A second request confirmed through the HTML form.
+	app.Deliver()
+	var formToken string
+	for _, e := range app.Resend.Emails() {
+		if strings.Contains(e.Text, "/verify/") && !strings.Contains(e.Text, token) {
+			_, formToken = apptest.LinkIn(t, e.Text, "verify")
+			break
+		}
+	}
+	if formToken == "" {
+		t.Fatal("no second verification email")
+	}
+	c.do(specCall{method: "POST", path: "/verify/" + formToken, want: 200})
+
+	// Staff login.
+	admin := app.StaffToken("admin@example.com", "admin")
+	auditor := app.StaffToken("auditor@example.com", "auditor")
+	c.do(specCall{method: "POST", path: "/api/v1/auth/login", validInput: true, want: 200,
+		body: map[string]string{"email": "admin@example.com", "password": "correct horse battery"}})
+	c.do(specCall{method: "POST", path: "/api/v1/auth/login", want: 401,
+		body: map[string]string{"email": "admin@example.com", "password": "wrong horse battery"}})
+	c.do(specCall{method: "POST", path: "/api/v1/auth/login", want: 400, body: `{"email":"admin@example.com"`})
+
+	// The queue and the detail.
+	list := c.do(specCall{method: "GET", path: "/api/v1/requests?limit=2&due_before=2027-01-01&status=pending_verification", bearer: admin, validInput: true, want: 200}).m(t)
+	if list["next_cursor"] == nil {
+		t.Fatalf("want a second page: %v", list)
+	}
+	c.do(specCall{method: "GET", path: "/api/v1/requests?cursor=" + list["next_cursor"].(string) + "&limit=2&due_before=2027-01-01&status=pending_verification", bearer: admin, validInput: true, want: 200})
+	c.do(specCall{method: "GET", path: "/api/v1/requests?escalation_level=0&q=ana&type=access&regime=gdpr", bearer: auditor, validInput: true, want: 200})
+	c.do(specCall{method: "GET", path: "/api/v1/requests?escalation_level=9", bearer: admin, want: 400})
+	c.do(specCall{method: "GET", path: "/api/v1/requests", want: 401})
+	c.do(specCall{method: "GET", path: "/api/v1/requests", bearer: "not-a-token", want: 401})
+	c.do(specCall{method: "GET", path: "/api/v1/requests/" + id, bearer: admin, want: 200})
+	c.do(specCall{method: "GET", path: "/api/v1/requests/01950c6e-4f9a-7b8e-9a51-3c2d1e0f4a5b", bearer: admin, want: 404})
+
+	// Actions.
+	actions := "/api/v1/requests/" + id + "/actions"
+	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "complete"}, validInput: true, want: 409})
+	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "fly"}, want: 400})
+	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "deny"}, validInput: true, want: 400})
+	c.do(specCall{method: "POST", path: actions, bearer: auditor, body: map[string]any{"action": "start"}, want: 403})
+	c.do(specCall{method: "POST", path: "/api/v1/requests/01950c6e-4f9a-7b8e-9a51-3c2d1e0f4a5b/actions", bearer: admin, body: map[string]any{"action": "start"}, want: 404})
+	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "assign", "assignee": "admin@example.com"}, validInput: true, want: 200})
+	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "start"}, validInput: true, want: 200})
+	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "extend", "days": 0, "reason": "x"}, want: 422})
+	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "extend", "days": 30, "reason": "Three systems to search."}, validInput: true, want: 200})
+	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "note", "note": "Called the requester."}, validInput: true, want: 200})
+	done := c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "complete", "reason": "All records sent."}, validInput: true, want: 200}).m(t)
+	if done["status"] != "completed" || done["outcome"] != "complied" {
+		t.Fatalf("after complete: %v", done)
+	}
+
+	// Staff intake.
+	c.do(specCall{method: "POST", path: "/api/v1/requests/intake", bearer: admin, validInput: true, want: 201,
+		body: map[string]any{"type": "deletion", "email": "post@example.com", "name": "Lee Writer", "country": "GB",
+			"received_at": "2026-01-20T09:30:00Z", "verified": true, "details": "Received by post."}})
+	c.do(specCall{method: "POST", path: "/api/v1/requests/intake", bearer: admin, validInput: true, want: 201,
+		body: map[string]any{"type": "grievance", "email": "ana@example.com", "related_reference": created["reference"],
+			"country": "IN", "concerns_child": true, "received_at": "2026-01-30T12:00:00+05:30"}})
+	c.do(specCall{method: "POST", path: "/api/v1/requests/intake", bearer: admin, want: 400,
+		body: map[string]any{"type": "access", "email": "post@example.com", "received_at": "yesterday"}})
+	c.do(specCall{method: "POST", path: "/api/v1/requests/intake", bearer: auditor, want: 403,
+		body: map[string]any{"type": "access", "email": "post@example.com", "received_at": "2026-01-20T09:30:00Z"}})
+	c.do(specCall{method: "POST", path: "/api/v1/requests/intake", want: 401,
+		body: map[string]any{"type": "access", "email": "post@example.com", "received_at": "2026-01-20T09:30:00Z"}})
+
+	// Every operation of the spec was exercised at least once.
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if !c.seen[method+" "+path] {
+				t.Errorf("%s %s was not exercised", method, path)
+			}
+		}
+	}
+}
+
+// The statuses apptest cannot produce: 429 from the public rate limit, and
+// 503 from readyz when the database is gone.
+func TestLimitAndReadinessAnswersMatchSpec(t *testing.T) {
+	doc := loadSpec(t)
+	srv := newSpecServer(t, rate.Every(time.Hour), 1)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	c := newSpecChecker(t, doc, hs.URL)
+
+	c.do(specCall{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "x@example.com", "password": "whatever it is"}, want: 401})
+	c.do(specCall{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "x@example.com", "password": "whatever it is"}, want: 429})
+	c.do(specCall{method: "POST", path: "/api/v1/requests", body: map[string]any{"type": "access", "email": "a@example.com"}, want: 429})
+	c.do(specCall{method: "POST", path: "/api/v1/verifications", body: map[string]string{"token": "AAAAAAAAAAAAAAAAAAAAAAAAAA"}, want: 429})
+	c.do(specCall{method: "POST", path: "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAA", header: map[string]string{"Accept": "text/html"}, want: 429})
+
+	if err := srv.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.do(specCall{method: "GET", path: "/readyz", want: 503})
+	c.do(specCall{method: "GET", path: "/healthz", want: 200})
+}
