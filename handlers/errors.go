@@ -109,4 +109,3 @@ func acceptsHTML(c echo.Context) bool {
 }
 
 func requestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }
-

@@ -66,7 +66,7 @@ func (s *Server) actOnRequest(c echo.Context) error {
 type staffIntakeBody struct {
 	intakeBody
 	ReceivedAt string `json:"received_at"`
-	Verified   bool       `json:"verified"`
+	Verified   bool   `json:"verified"`
 }
 
 // staffIntake records a request received by another channel.

@@ -86,4 +86,3 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewJSONHandler(w, nil))
 }
-
