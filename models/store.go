@@ -50,7 +50,8 @@ func Open(databaseURL string) (*Store, error) {
 	var db *gorm.DB
 	switch dialect {
 	case migrations.SQLite:
-		if dir := filepath.Dir(strings.SplitN(dsn, "?", 2)[0]); dir != "." && dir != "" {
+		path := strings.TrimPrefix(strings.SplitN(dsn, "?", 2)[0], "file:")
+		if dir := filepath.Dir(path); dir != "." && dir != "" {
 			if err := os.MkdirAll(dir, 0o750); err != nil {
 				return nil, fmt.Errorf("database: create directory %s: %w", dir, err)
 			}

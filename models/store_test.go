@@ -3,6 +3,8 @@ package models_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -190,5 +192,23 @@ func TestOutboxClaimLeaseAndRetry(t *testing.T) {
 	sent, _ := s.GetOutboxMessage(ctx, "m1")
 	if sent.Status != models.OutboxSent || sent.TextBody != "" || sent.HTMLBody != "" {
 		t.Fatalf("sent message should keep no body: %+v", sent)
+	}
+}
+
+// The default database URL names a file in a directory that does not exist
+// yet on a fresh machine: Open creates it.
+func TestOpenCreatesTheSQLiteDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	s, err := models.Open("sqlite://data/nested/rightsdesk.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "nested", "rightsdesk.db")); err != nil {
+		t.Fatalf("database file not where the URL says: %v", err)
 	}
 }
