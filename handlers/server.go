@@ -93,6 +93,7 @@ func (s *Server) routes() {
 	api.POST("/requests/intake", s.staffIntake, write)
 	api.GET("/requests/:id", s.getRequest, read)
 	api.POST("/requests/:id/actions", s.actOnRequest, write)
+	api.GET("/outbox", s.listOutbox, read)
 
 	forms := echo.WrapMiddleware(http.NewCrossOriginProtection().Handler)
 	e.GET("/static/*", staticHandler())

@@ -163,6 +163,12 @@ func (s *Service) APIKey(ctx context.Context, key string) (*models.APIKey, error
 	if err != nil {
 		return nil, err
 	}
-	_ = s.store.TouchAPIKey(ctx, k.ID, s.now())
+	now := s.now()
+	if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
+		return nil, err
+	}
+	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute {
+		k.LastUsedAt = &now
+	}
 	return k, nil
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -27,6 +28,7 @@ import (
 	"github.com/rightsdesk/rightsdesk/workflows/outbox"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
+	"golang.org/x/time/rate"
 )
 
 // Clock is a settable clock shared by the server's parts.
@@ -43,6 +45,9 @@ func (c *Clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // Add moves the clock forward.
 func (c *Clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// quiet drops the server's logs: failures show in the assertions.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // App is a running test server.
 type App struct {
@@ -61,6 +66,12 @@ type App struct {
 type Options struct {
 	Policy *policy.Policy
 	Now    time.Time
+	// PublicRate and PublicBurst turn on the per-IP limit of the public
+	// endpoints (off by default: tests make many requests from one IP).
+	PublicRate  rate.Limit
+	PublicBurst int
+	// DevOutbox files emails in the dev outbox instead of sending them.
+	DevOutbox bool
 }
 
 // New starts a server. The policy defaults to the built-in one.
@@ -83,8 +94,12 @@ func New(t testing.TB, o Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Outbox = &outbox.Dispatcher{Store: store, Sender: sender, Now: clk.Now}
-	srv := handlers.New(handlers.Deps{Store: store, Requests: a.Requests, Staff: a.Staff, JWT: auth.NewJWT(keys.JWTKey(), time.Hour, clk.Now)})
+	a.Outbox = &outbox.Dispatcher{Store: store, Sender: sender, Now: clk.Now, Log: quiet}
+	if o.DevOutbox {
+		a.Outbox.Sender = nil
+	}
+	srv := handlers.New(handlers.Deps{Store: store, Requests: a.Requests, Staff: a.Staff, Log: quiet,
+		JWT: auth.NewJWT(keys.JWTKey(), time.Hour, clk.Now), PublicRate: o.PublicRate, PublicBurst: o.PublicBurst})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	a.URL = hs.URL
