@@ -146,3 +146,32 @@ func errMessage(t *testing.T, r *apptest.Response) string {
 	}
 	return env.Error.Message
 }
+
+// The status link of the receipt email opens a page with the request's
+// public timeline; staff notes stay out of it.
+func TestStatusPageShowsThePublicTimeline(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	admin := app.StaffToken("admin@example.com", "admin")
+	r := app.Do("POST", "/api/v1/requests", map[string]any{"type": "deletion", "email": "s@example.com"}, "")
+	id := r.Map(t)["id"].(string)
+	app.Deliver()
+	_, token := apptest.LinkIn(t, app.LastEmail("verify").Text, "verify")
+	app.Do("POST", "/api/v1/verifications", map[string]string{"token": token}, "")
+	app.Do("POST", "/api/v1/requests/"+id+"/actions", map[string]any{"action": "note", "note": "internal: check the CRM export"}, admin)
+	app.Do("POST", "/api/v1/requests/"+id+"/actions", map[string]any{"action": "request_info", "note": "Which account name do you use?"}, admin)
+	app.Deliver()
+	_, status := apptest.LinkIn(t, app.LastEmail("r").Text, "r")
+	for range 2 { // a bookmark: opening it uses nothing
+		page := app.Do("GET", "/r/"+status, nil, "")
+		body := string(page.Body)
+		if page.Status != 200 || !strings.Contains(body, "Which account name do you use?") || !strings.Contains(body, "awaiting requester") {
+			t.Fatalf("status page: %d %s", page.Status, body)
+		}
+		if strings.Contains(body, "CRM export") {
+			t.Fatal("a staff note leaked onto the requester's page")
+		}
+	}
+	if page := app.Do("GET", "/r/AAAAAAAAAAAAAAAAAAAAAAAAAA", nil, ""); page.Status != 404 {
+		t.Fatalf("unknown status token: %d", page.Status)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rightsdesk/rightsdesk/models"
@@ -21,6 +23,23 @@ type pageData struct {
 	Request   *models.Request
 	Token     string
 	DueDate   string
+	Timeline  []timelineEntry
+}
+
+// timelineEntry is one event as the requester reads it.
+type timelineEntry struct {
+	At   time.Time
+	What string
+	Note string
+}
+
+// requesterWords says what an event means, in the requester's words.
+var requesterWords = map[string]string{
+	"submit": "you made the request", "intake": "we recorded your request", "verify": "you confirmed your email address",
+	"acknowledge": "we acknowledged your request", "start": "we started working on it", "request_info": "we asked you for information",
+	"resume": "we resumed work", "extend": "we extended the deadline", "complete": "we completed your request",
+	"deny": "we declined your request", "withdraw": "the request was withdrawn", "expire": "the request expired unconfirmed",
+	"escalate": "the request was escalated",
 }
 
 func (s *Server) renderPage(c echo.Context, status int, name string, d pageData) error {
@@ -53,6 +72,26 @@ func (s *Server) verifyConfirm(c echo.Context) error {
 	}
 	return s.renderPage(c, http.StatusOK, "verified", pageData{
 		Title: "Request confirmed", Request: r, DueDate: r.DeadlineAt.In(s.times.loc).Format("2 January 2006"),
+	})
+}
+
+// statusPage is the requester's view of their request, from emailed links.
+func (s *Server) statusPage(c echo.Context) error {
+	d, err := s.Requests.Status(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return s.linkProblem(c, err)
+	}
+	entries := make([]timelineEntry, 0, len(d.Events))
+	for _, e := range d.Events {
+		what := requesterWords[e.Action]
+		if what == "" {
+			what = strings.ReplaceAll(e.Action, "_", " ")
+		}
+		entries = append(entries, timelineEntry{At: e.At.In(s.times.loc), What: what, Note: e.Note})
+	}
+	return s.renderPage(c, http.StatusOK, "status", pageData{
+		Title: "Your request " + d.Request.Reference, Request: d.Request, Timeline: entries,
+		DueDate: d.Request.DeadlineAt.In(s.times.loc).Format("2 January 2006"),
 	})
 }
 

@@ -98,6 +98,7 @@ func (s *Server) routes() {
 	forms := echo.WrapMiddleware(http.NewCrossOriginProtection().Handler)
 	e.GET("/static/*", staticHandler())
 	e.GET("/verify/:token", s.verifyPage)
+	e.GET("/r/:token", s.statusPage)
 	e.POST("/verify/:token", s.verifyConfirm, append([]echo.MiddlewareFunc{forms}, public...)...)
 }
 

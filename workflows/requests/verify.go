@@ -139,3 +139,24 @@ func (s *Service) markVerified(ctx context.Context, tx *models.Store, r *models.
 func needsStaffAcknowledgement(requestType string) bool {
 	return requestType == "grievance" || requestType == "appeal"
 }
+
+// Status opens the requester's status page from an emailed status link.
+// The link is not single-use (it is a bookmark), but it expires. Staff-only
+// events are left out.
+func (s *Service) Status(ctx context.Context, token string) (*Detail, error) {
+	_, r, err := s.lookupToken(ctx, s.store, models.TokenStatus, token)
+	if err != nil {
+		return nil, err
+	}
+	events, err := s.store.Events(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	public := events[:0]
+	for _, e := range events {
+		if !e.Internal {
+			public = append(public, e)
+		}
+	}
+	return &Detail{Request: r, Events: public}, nil
+}
