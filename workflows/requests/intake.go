@@ -22,27 +22,9 @@ func (s *Service) Submit(ctx context.Context, in Input) (*models.Request, error)
 	if err != nil {
 		return nil, err
 	}
-	var out *models.Request
-	err = s.withReference(ctx, func(ref string) error {
-		return s.store.InTx(ctx, func(tx *models.Store) error {
-			if err := s.checkRelated(ctx, tx, v); err != nil {
-				return err
-			}
-			r := s.newRequest(v, ref, "api", s.clock())
-			if err := tx.CreateRequest(ctx, r); err != nil {
-				return err
-			}
-			if err := s.event(ctx, tx, r, Requester, "submit", "", "", false); err != nil {
-				return err
-			}
-			if err := s.sendVerification(ctx, tx, r); err != nil {
-				return err
-			}
-			out = r
-			return nil
-		})
+	return s.create(ctx, v, "api", s.clock(), Requester, "submit", "", func(tx *models.Store, r *models.Request) error {
+		return s.sendVerification(ctx, tx, r)
 	})
-	return out, err
 }
 
 // StaffInput is a request received by another channel (post, phone, email).
@@ -68,24 +50,34 @@ func (s *Service) SubmitForRequester(ctx context.Context, actor Actor, in StaffI
 	if err != nil {
 		return nil, err
 	}
+	received := in.ReceivedAt.UTC().Truncate(time.Microsecond)
+	note := "received " + received.Format(time.RFC3339)
+	return s.create(ctx, v, "staff", received, actor, "intake", note, func(tx *models.Store, r *models.Request) error {
+		if !in.Verified {
+			return s.sendVerification(ctx, tx, r)
+		}
+		return s.markVerified(ctx, tx, r, actor, now)
+	})
+}
+
+// create stores a new request and its first event, then runs then (the
+// verification step), all in one transaction under a fresh reference.
+func (s *Service) create(ctx context.Context, v *validated, source string, received time.Time, actor Actor, action, note string,
+	then func(tx *models.Store, r *models.Request) error) (*models.Request, error) {
 	var out *models.Request
-	err = s.withReference(ctx, func(ref string) error {
+	err := s.withReference(ctx, func(ref string) error {
 		return s.store.InTx(ctx, func(tx *models.Store) error {
 			if err := s.checkRelated(ctx, tx, v); err != nil {
 				return err
 			}
-			r := s.newRequest(v, ref, "staff", in.ReceivedAt.UTC().Truncate(time.Microsecond))
+			r := s.newRequest(v, ref, source, received)
 			if err := tx.CreateRequest(ctx, r); err != nil {
 				return err
 			}
-			if err := s.event(ctx, tx, r, actor, "intake", "", "received "+r.ReceivedAt.Format(time.RFC3339), true); err != nil {
+			if err := s.event(ctx, tx, r, actor, action, "", note, false); err != nil {
 				return err
 			}
-			if !in.Verified {
-				out = r
-				return s.sendVerification(ctx, tx, r)
-			}
-			if err := s.markVerified(ctx, tx, r, actor, now); err != nil {
+			if err := then(tx, r); err != nil {
 				return err
 			}
 			out = r
