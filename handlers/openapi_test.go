@@ -303,8 +303,22 @@ func TestResponsesMatchSpec(t *testing.T) {
 	c.do(specCall{method: "GET", path: "/verify/" + token, want: 410})
 	c.do(specCall{method: "POST", path: "/verify/" + token, want: 410})
 
-	// A second request confirmed through the HTML form.
+	// The receipt email links the requester's status page.
 	app.Deliver()
+	var statusToken string
+	for _, e := range app.Resend.Emails() {
+		if strings.Contains(e.Text, "/r/") {
+			_, statusToken = apptest.LinkIn(t, e.Text, "r")
+			break
+		}
+	}
+	if statusToken == "" {
+		t.Fatal("no email links the status page")
+	}
+	c.do(specCall{method: "GET", path: "/r/" + statusToken, want: 200})
+	c.do(specCall{method: "GET", path: "/r/AAAAAAAAAAAAAAAAAAAAAAAAAA", want: 404})
+
+	// A second request confirmed through the HTML form.
 	var formToken string
 	for _, e := range app.Resend.Emails() {
 		if strings.Contains(e.Text, "/verify/") && !strings.Contains(e.Text, token) {
