@@ -362,7 +362,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	c.do(specCall{method: "POST", path: "/api/v1/requests/01950c6e-4f9a-7b8e-9a51-3c2d1e0f4a5b/actions", bearer: admin, body: map[string]any{"action": "start"}, want: 404})
 	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "assign", "assignee": "admin@example.com"}, validInput: true, want: 200})
 	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "start"}, validInput: true, want: 200})
-	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "extend", "days": 0, "reason": "x"}, badInput: true, want: 422})
+	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "extend", "days": 0, "reason": "x"}, badInput: true, want: 400})
 	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "extend", "days": 30, "reason": "Three systems to search."}, validInput: true, want: 200})
 	c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "note", "note": "Called the requester."}, validInput: true, want: 200})
 	done := c.do(specCall{method: "POST", path: actions, bearer: admin, body: map[string]any{"action": "complete", "reason": "All records sent."}, validInput: true, want: 200}).m(t)

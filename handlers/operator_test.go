@@ -72,3 +72,13 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Fatalf("readyz with the database closed: %d", r.Status)
 	}
 }
+
+func TestStaticServesTheStylesheetButNoListing(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	if r := app.Do("GET", "/static/style.css", nil, ""); r.Status != 200 || !strings.Contains(string(r.Body), "font") {
+		t.Fatalf("stylesheet: %d", r.Status)
+	}
+	if r := app.Do("GET", "/static/", nil, ""); r.Status != 404 {
+		t.Fatalf("directory listing: %d %s", r.Status, r.Body)
+	}
+}

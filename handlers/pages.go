@@ -104,7 +104,14 @@ func (s *Server) linkProblem(c echo.Context, err error) error {
 	return s.renderPage(c, ae.Status, "error", pageData{Title: "This link does not work", Message: ae.Message})
 }
 
-// static serves the embedded stylesheet.
+// static serves the embedded stylesheet; directories are not listed.
 func staticHandler() echo.HandlerFunc {
-	return echo.WrapHandler(http.StripPrefix("/static/", http.FileServerFS(templates.Static())))
+	files := http.StripPrefix("/static/", http.FileServerFS(templates.Static()))
+	return func(c echo.Context) error {
+		if name := c.Param("*"); name == "" || strings.HasSuffix(name, "/") {
+			return echo.ErrNotFound
+		}
+		files.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
 }

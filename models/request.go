@@ -59,9 +59,11 @@ type Request struct {
 	Outcome         string
 	// Version increments on every update: a write based on a stale read
 	// fails with ErrConflict instead of overwriting.
-	Version   int
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Version int
+	// The workflow sets both from its clock (tests run at a set time), so
+	// gorm must not stamp them with the wall clock.
+	CreatedAt time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt time.Time `gorm:"autoUpdateTime:false"`
 }
 
 // NormalizeEmail is the form emails are matched by: trimmed, case-folded.
@@ -78,6 +80,8 @@ func (r *Request) normalise() {
 	r.AcknowledgedAt = utcPtr(r.AcknowledgedAt)
 	r.AwaitingSince = utcPtr(r.AwaitingSince)
 	r.ClosedAt = utcPtr(r.ClosedAt)
+	r.CreatedAt = utc(r.CreatedAt)
+	r.UpdatedAt = utc(r.UpdatedAt)
 	if r.Scope == nil {
 		r.Scope = []string{}
 	}

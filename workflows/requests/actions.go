@@ -49,7 +49,8 @@ func (s *Service) Act(ctx context.Context, actor Actor, id string, in ActionInpu
 			return err
 		}
 		r.Status = to
-		if err := tx.UpdateRequest(ctx, r); err != nil {
+		r.UpdatedAt = s.clock()
+	if err := tx.UpdateRequest(ctx, r); err != nil {
 			return err
 		}
 		if err := s.event(ctx, tx, r, actor, in.Action, from, note, internal); err != nil {
@@ -172,7 +173,7 @@ func (s *Service) resume(r *models.Request, now time.Time) string {
 func (s *Service) extend(ctx context.Context, tx *models.Store, r *models.Request, in ActionInput, now time.Time, tell func(string, string) func() error) (string, bool, func() error, error) {
 	reason := strings.TrimSpace(in.Reason)
 	if in.Days < 1 {
-		return "", false, nil, &FieldError{Field: "days", Message: "must be a positive number of days", Unprocessable: true}
+		return "", false, nil, fieldErr("days", "must be a positive number of days")
 	}
 	if reason == "" {
 		return "", false, nil, fieldErr("reason", "is required: the requester is told why")

@@ -121,6 +121,7 @@ func (s *Service) markVerified(ctx context.Context, tx *models.Store, r *models.
 	if !needsStaffAcknowledgement(r.Type) {
 		r.AcknowledgedAt = &now
 	}
+	r.UpdatedAt = s.clock()
 	if err := tx.UpdateRequest(ctx, r); err != nil {
 		return err
 	}
