@@ -50,7 +50,7 @@ func (s *Service) Act(ctx context.Context, actor Actor, id string, in ActionInpu
 		}
 		r.Status = to
 		r.UpdatedAt = s.clock()
-	if err := tx.UpdateRequest(ctx, r); err != nil {
+		if err := tx.UpdateRequest(ctx, r); err != nil {
 			return err
 		}
 		if err := s.event(ctx, tx, r, actor, in.Action, from, note, internal); err != nil {
