@@ -28,10 +28,11 @@ func (s *Service) Act(ctx context.Context, actor Actor, id string, in ActionInpu
 	if !lifecycle.KnownStaffAction(in.Action) {
 		return nil, fieldErr("action", "must be one of "+strings.Join(lifecycle.StaffActions, ", "))
 	}
-	for field, text := range map[string]string{"reason": in.Reason, "note": in.Note} {
-		if err := plainText(text, maxDetails, true); err != nil {
-			return nil, fieldErr(field, err.Error())
-		}
+	if err := plainText(in.Reason, maxDetails, true); err != nil {
+		return nil, fieldErr("reason", err.Error())
+	}
+	if err := plainText(in.Note, maxDetails, true); err != nil {
+		return nil, fieldErr("note", err.Error())
 	}
 	var out *models.Request
 	err := s.store.InTx(ctx, func(tx *models.Store) error {
