@@ -37,25 +37,6 @@ func Apply(ctx context.Context, db *sql.DB, dialect string) error {
 	return nil
 }
 
-// Pending reports how many migrations are not yet applied.
-func Pending(ctx context.Context, db *sql.DB, dialect string) (int, error) {
-	p, err := provider(db, dialect)
-	if err != nil {
-		return 0, err
-	}
-	status, err := p.Status(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("migrations: %w", err)
-	}
-	n := 0
-	for _, s := range status {
-		if s.State == goose.StatePending {
-			n++
-		}
-	}
-	return n, nil
-}
-
 func provider(db *sql.DB, dialect string) (*goose.Provider, error) {
 	sub, err := fs.Sub(files, dialect)
 	if err != nil {

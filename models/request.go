@@ -42,12 +42,11 @@ type Request struct {
 	ConcernsChild    bool
 	ReceivedAt       time.Time
 	VerifiedAt       *time.Time
-	// DueAt is the legal due date (moved later by pauses); FirstDueAt is the
-	// due date before any pause or extension, which bounds extensions;
-	// ExtendedDueAt is set by an extension; DeadlineAt is whichever of the two
-	// applies, kept as a column so the queue can be ordered by it.
+	// DueAt is the legal due date (moved later by pauses), which also bounds
+	// extensions; ExtendedDueAt is set by an extension; DeadlineAt is
+	// whichever of the two applies, kept as a column so the queue can be
+	// ordered by it.
 	DueAt           time.Time
-	FirstDueAt      time.Time
 	ExtendedDueAt   *time.Time
 	DeadlineAt      time.Time
 	AckDueAt        *time.Time
@@ -72,7 +71,6 @@ func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(
 func (r *Request) normalise() {
 	r.ReceivedAt = utc(r.ReceivedAt)
 	r.DueAt = utc(r.DueAt)
-	r.FirstDueAt = utc(r.FirstDueAt)
 	r.DeadlineAt = utc(r.DeadlineAt)
 	r.VerifiedAt = utcPtr(r.VerifiedAt)
 	r.ExtendedDueAt = utcPtr(r.ExtendedDueAt)
@@ -191,13 +189,6 @@ func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]Request, e
 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-// RequestsByEmail lists the requests made with an email, newest first.
-func (s *Store) RequestsByEmail(ctx context.Context, email string) ([]Request, error) {
-	var out []Request
-	err := s.with(ctx).Where("email_norm = ?", NormalizeEmail(email)).Order("received_at DESC").Find(&out).Error
-	return out, translate(err)
 }
 
 // CountRequests counts every request (for tests and metrics).

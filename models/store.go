@@ -114,15 +114,6 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return migrations.Apply(ctx, sqlDB, s.dialect)
 }
 
-// PendingMigrations reports how many migrations are not applied yet.
-func (s *Store) PendingMigrations(ctx context.Context) (int, error) {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return 0, err
-	}
-	return migrations.Pending(ctx, sqlDB, s.dialect)
-}
-
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	sqlDB, err := s.db.DB()

@@ -19,7 +19,7 @@ func newRequest(id, ref string, deadline time.Time) *models.Request {
 	return &models.Request{
 		ID: id, Reference: ref, Type: "access", Status: "open", Regime: "gdpr",
 		Relationship: "self", Source: "api", Email: "Ana@Example.com", EmailNorm: "ana@example.com",
-		ReceivedAt: deadline.Add(-30 * 24 * time.Hour), DueAt: deadline, FirstDueAt: deadline, DeadlineAt: deadline,
+		ReceivedAt: deadline.Add(-30 * 24 * time.Hour), DueAt: deadline, DeadlineAt: deadline,
 		Corrections: []models.Correction{{Field: "name", Requested: "Ana B"}},
 		Nominee:     &models.Nominee{Name: "N", Email: "n@example.com"},
 	}

@@ -202,12 +202,3 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	}
 	return c, nil
 }
-
-// Names lists the variables, for the README and --help.
-func Names() []string {
-	out := make([]string, len(options))
-	for i, o := range options {
-		out[i] = o.name
-	}
-	return out
-}

@@ -51,7 +51,6 @@ CREATE TABLE requests (
     received_at       TIMESTAMPTZ NOT NULL,
     verified_at       TIMESTAMPTZ,
     due_at            TIMESTAMPTZ NOT NULL,
-    first_due_at      TIMESTAMPTZ NOT NULL,
     extended_due_at   TIMESTAMPTZ,
     deadline_at       TIMESTAMPTZ NOT NULL,
     ack_due_at        TIMESTAMPTZ,

@@ -51,7 +51,6 @@ CREATE TABLE requests (
     received_at       TIMESTAMP NOT NULL,
     verified_at       TIMESTAMP,
     due_at            TIMESTAMP NOT NULL,
-    first_due_at      TIMESTAMP NOT NULL,
     extended_due_at   TIMESTAMP,
     deadline_at       TIMESTAMP NOT NULL,
     ack_due_at        TIMESTAMP,

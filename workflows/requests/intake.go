@@ -98,7 +98,7 @@ func (s *Service) newRequest(v *validated, ref, source string, received time.Tim
 		Country: v.Country, Region: v.Region, Details: v.Details,
 		Scope: v.Scope, Purposes: v.Purposes, Corrections: v.Corrections, Nominee: v.Nominee,
 		RelatedReference: v.RelatedReference, ConcernsChild: v.ConcernsChild,
-		ReceivedAt: received, DueAt: due, FirstDueAt: due, DeadlineAt: due,
+		ReceivedAt: received, DueAt: due, DeadlineAt: due,
 		CreatedAt: s.clock(), UpdatedAt: s.clock(),
 	}
 	if ack, ok := clocks.AckDueAt(received, rules, v.Type, cal); ok {
