@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,13 +37,14 @@ type Service struct {
 	now   func() time.Time
 	// dummyHash is compared against when the email is unknown, so that a
 	// login for a missing account costs as long as one for a real account.
+	// Made on first need: it costs a bcrypt hash, too much for start-up.
+	dummyOnce sync.Once
 	dummyHash []byte
 }
 
 // New returns a Service.
 func New(store *models.Store, now func() time.Time) *Service {
-	h, _ := bcrypt.GenerateFromPassword([]byte("not a password of anyone"), BcryptCost)
-	return &Service{store: store, now: now, dummyHash: h}
+	return &Service{store: store, now: now}
 }
 
 // GeneratePassword returns a random password of 26 base32 characters.
@@ -78,6 +80,9 @@ func (s *Service) CreateUser(ctx context.Context, email, role, password string) 
 func (s *Service) Authenticate(ctx context.Context, email, password string) (*models.StaffUser, error) {
 	u, err := s.store.StaffUserByEmail(ctx, email)
 	if errors.Is(err, models.ErrNotFound) {
+		s.dummyOnce.Do(func() {
+			s.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), BcryptCost)
+		})
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
 		return nil, ErrBadCredentials
 	}
