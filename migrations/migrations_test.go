@@ -11,6 +11,7 @@ import (
 var (
 	createTable = regexp.MustCompile(`(?s)CREATE TABLE (\w+) \((.*?)\n\);`)
 	createIndex = regexp.MustCompile(`CREATE (UNIQUE )?INDEX (\w+) ON (\w+) \(([^)]*)\)`)
+	addColumn   = regexp.MustCompile(`ALTER TABLE (\w+) ADD COLUMN (\w+)`)
 )
 
 // schema reads the tables (with their column names) and indexes that a
@@ -24,6 +25,8 @@ func schema(t *testing.T, dialect string) (tables map[string][]string, indexes [
 	}
 	for _, n := range names {
 		raw, _ := fs.ReadFile(files, n)
+		up, _, _ := strings.Cut(string(raw), "-- +goose Down")
+		raw = []byte(up)
 		for _, m := range createTable.FindAllStringSubmatch(string(raw), -1) {
 			var cols []string
 			for _, line := range strings.Split(m[2], "\n") {
@@ -35,6 +38,9 @@ func schema(t *testing.T, dialect string) (tables map[string][]string, indexes [
 		}
 		for _, m := range createIndex.FindAllStringSubmatch(string(raw), -1) {
 			indexes = append(indexes, m[1]+m[2]+" "+m[3]+"("+m[4]+")")
+		}
+		for _, m := range addColumn.FindAllStringSubmatch(string(raw), -1) {
+			tables[m[1]] = append(tables[m[1]], m[2])
 		}
 	}
 	return tables, indexes

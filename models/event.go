@@ -17,6 +17,10 @@ type Event struct {
 	FromStatus string
 	ToStatus   string
 	Note       string
+	// NoteDigest is the SHA-256 of Note, which the hash chain covers instead
+	// of the note itself: redaction may clear a note that holds personal
+	// data, and the chain still verifies.
+	NoteDigest string
 	Internal   bool // staff-only: never shown on the requester's pages
 	PrevHash   string
 	Hash       string

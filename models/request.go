@@ -56,6 +56,9 @@ type Request struct {
 	EscalationLevel int
 	ClosedAt        *time.Time
 	Outcome         string
+	// RedactedAt is when the personal data was purged (expiry) or redacted
+	// (retention); the reference, type, regime, dates and outcome remain.
+	RedactedAt *time.Time
 	// Version increments on every update: a write based on a stale read
 	// fails with ErrConflict instead of overwriting.
 	Version int
@@ -78,6 +81,7 @@ func (r *Request) normalise() {
 	r.AcknowledgedAt = utcPtr(r.AcknowledgedAt)
 	r.AwaitingSince = utcPtr(r.AwaitingSince)
 	r.ClosedAt = utcPtr(r.ClosedAt)
+	r.RedactedAt = utcPtr(r.RedactedAt)
 	r.CreatedAt = utc(r.CreatedAt)
 	r.UpdatedAt = utc(r.UpdatedAt)
 	if r.Scope == nil {

@@ -27,16 +27,32 @@ type content struct {
 	Action   string `json:"action"`
 	From     string `json:"from"`
 	To       string `json:"to"`
-	Note     string `json:"note"`
+	Note     string `json:"note_sha256"`
 	Internal bool   `json:"internal"`
+}
+
+// NoteDigest is the hex SHA-256 of an event note.
+func NoteDigest(note string) string {
+	sum := sha256.Sum256([]byte(note))
+	return hex.EncodeToString(sum[:])
+}
+
+// noteDigest is the digest the chain covers: that of the note while it is
+// there, the stored one once redaction has cleared it.
+func noteDigest(e *models.Event) string {
+	if e.Note == "" && e.NoteDigest != "" {
+		return e.NoteDigest
+	}
+	return NoteDigest(e.Note)
 }
 
 // Hash computes an event's hash from the previous hash and its content. The
 // time is taken in UTC at microsecond precision, as the database keeps it.
+// The note enters as its digest (see models.Event.NoteDigest).
 func Hash(prev string, e *models.Event) string {
 	b, _ := json.Marshal(content{
 		Request: e.RequestID, Seq: e.Seq, At: e.At.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano),
-		Actor: e.Actor, Action: e.Action, From: e.FromStatus, To: e.ToStatus, Note: e.Note, Internal: e.Internal,
+		Actor: e.Actor, Action: e.Action, From: e.FromStatus, To: e.ToStatus, Note: noteDigest(e), Internal: e.Internal,
 	})
 	h := sha256.New()
 	h.Write([]byte(prev))
@@ -59,6 +75,7 @@ func Append(ctx context.Context, tx *models.Store, e *models.Event) error {
 	e.Seq = seq
 	e.At = e.At.UTC().Truncate(time.Microsecond)
 	e.PrevHash = prev
+	e.NoteDigest = NoteDigest(e.Note)
 	e.Hash = Hash(prev, e)
 	return tx.InsertEvent(ctx, e)
 }
@@ -84,6 +101,8 @@ func VerifyChain(requestID string, events []models.Event) error {
 			return &BrokenError{e.ID, requestID, fmt.Sprintf("sequence %d where %d was expected", e.Seq, i+1)}
 		case e.PrevHash != prev:
 			return &BrokenError{e.ID, requestID, "previous hash does not match"}
+		case e.Note != "" && e.NoteDigest != "" && NoteDigest(e.Note) != e.NoteDigest:
+			return &BrokenError{e.ID, requestID, "note does not match its digest"}
 		case Hash(prev, e) != e.Hash:
 			return &BrokenError{e.ID, requestID, "content does not match its hash"}
 		}

@@ -1,0 +1,42 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// RedactRequest removes a request's personal data from every table, in the
+// caller's transaction, and stamps RedactedAt. What remains is what a
+// regulator may ask about without naming anyone: the reference, type,
+// regime, status, outcome, dates and the event chain's actions.
+//
+//   - requests: email, name, country, region, details, scope, purposes,
+//     corrections, nominee and related reference are cleared;
+//   - request_events: notes are cleared (the chain covers their digests, so
+//     it still verifies);
+//   - link_tokens: deleted, so no emailed link opens the request again;
+//   - outbox_messages: recipient and bodies are cleared, and a message not
+//     yet delivered is failed instead of being sent to nobody.
+//
+// The caller updates r (Version-checked) itself: RedactRequest changes only
+// the other tables and the columns it names, by id.
+func (s *Store) RedactRequest(ctx context.Context, r *Request, at time.Time) error {
+	at = utc(at)
+	r.Email, r.EmailNorm, r.Name, r.Country, r.Region, r.Details = "", "", "", "", "", ""
+	r.Scope, r.Purposes, r.Corrections, r.Nominee, r.RelatedReference = []string{}, []string{}, []Correction{}, nil, ""
+	r.RedactedAt = &at
+	db := s.with(ctx)
+	if err := db.Model(&Event{}).Where("request_id = ? AND note <> ''", r.ID).Update("note", "").Error; err != nil {
+		return translate(err)
+	}
+	if err := db.Where("request_id = ?", r.ID).Delete(&LinkToken{}).Error; err != nil {
+		return translate(err)
+	}
+	if err := db.Model(&OutboxMessage{}).Where("request_id = ? AND status IN ?", r.ID, []string{OutboxPending, OutboxSending}).
+		Updates(map[string]any{"status": OutboxFailed, "last_error": "personal data redacted before delivery", "locked_until": nil}).Error; err != nil {
+		return translate(err)
+	}
+	err := db.Model(&OutboxMessage{}).Where("request_id = ?", r.ID).
+		Updates(map[string]any{"to_addr": "", "text_body": "", "html_body": ""}).Error
+	return translate(err)
+}
