@@ -32,6 +32,10 @@ type EmailData struct {
 	OfficerName, OfficerEmail                       string
 	AuthorityName, AuthorityAddress                 string
 	ConsoleLink                                     string
+	// Why is a staff notice's reason: a fixed phrase chosen by rightsdesk,
+	// never text a requester or staff member typed (staff notices show no
+	// requester content; Note is for the requester's own messages).
+	Why string
 	// ExpiresAt, when set, is when the message's main link stops working
 	// (verify link, download package); templates fall back to wording
 	// without a date.

@@ -44,6 +44,7 @@ var wantLinks = map[string][]func(EmailData) string{
 	"withdrawn":       {link},
 	"overdue":         {link},
 	"overdue_staff":   {func(d EmailData) string { return d.ConsoleLink }},
+	"routed_staff":    {func(d EmailData) string { return d.ConsoleLink }},
 	"consent_changed": {link},
 }
 
@@ -147,16 +148,24 @@ func TestUnsafeLinkIsNeutralisedInHTML(t *testing.T) {
 func TestStaffNoticeShowsNoRequesterDetails(t *testing.T) {
 	d := realistic()
 	d.Note = "Requester alice@example.com, Alice Smith, says hurry"
-	r, err := RenderEmail("overdue_staff", d)
+	var r RenderedEmail
+	var err error
+	for _, name := range []string{"overdue_staff", "routed_staff"} {
+		if r, err = RenderEmail(name, d); err != nil {
+			t.Fatal(err)
+		}
+		for _, part := range []string{r.Subject, r.Text, r.HTML} {
+			if strings.Contains(part, "alice") || strings.Contains(part, "Alice") {
+				t.Errorf("%s shows requester details", name)
+			}
+		}
+	}
+	d.Why = "the acknowledgement is overdue"
+	r, err = RenderEmail("overdue_staff", d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, part := range []string{r.Subject, r.Text, r.HTML} {
-		if strings.Contains(part, "alice") || strings.Contains(part, "Alice") {
-			t.Errorf("staff notice shows requester details")
-		}
-	}
-	for _, want := range []string{d.Reference, "opt-out", "GDPR", d.DueAt, "Escalation level: 2"} {
+	for _, want := range []string{d.Reference, "opt-out", "GDPR", d.DueAt, "Escalation level: 2", "Why: the acknowledgement is overdue"} {
 		if !strings.Contains(r.Text, want) {
 			t.Errorf("staff notice text lacks %q", want)
 		}
