@@ -9,6 +9,7 @@ import (
 
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/clocks"
+	"github.com/rightsdesk/rightsdesk/workflows/escalation"
 	"github.com/rightsdesk/rightsdesk/workflows/lifecycle"
 )
 
@@ -130,10 +131,17 @@ func (s *Service) apply(ctx context.Context, tx *models.Store, actor Actor, r *m
 		r.ClosedAt, r.Outcome = &now, "denied"
 		return reason, false, tell("denied", reason), nil
 	case lifecycle.Escalate:
-		if r.EscalationLevel < 3 {
+		// A person escalating wants the next level's people told now; the
+		// sweep then sees the level reached and sends nothing again.
+		from := r.EscalationLevel
+		if r.EscalationLevel < escalation.Late {
 			r.EscalationLevel++
 		}
-		return strings.TrimSpace(firstNonEmpty(in.Reason, in.Note)), true, nil, nil
+		notify := func() error {
+			_, err := s.notifyLevels(ctx, tx, r, from, r.EscalationLevel, reasonStaff)
+			return err
+		}
+		return strings.TrimSpace(firstNonEmpty(in.Reason, in.Note)), true, notify, nil
 	case lifecycle.Note:
 		note := strings.TrimSpace(in.Note)
 		if note == "" {

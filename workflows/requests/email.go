@@ -28,7 +28,7 @@ func (s *Service) email(ctx context.Context, tx *models.Store, r *models.Request
 		DueAt:       s.formatDate(r),
 		Note:        x.Note,
 	}
-	if name == "denied" {
+	if name == "denied" || name == "overdue" {
 		a := authorityFor(r.Regime)
 		data.OfficerName = s.policy.GrievanceOfficer.Name
 		data.OfficerEmail = s.policy.GrievanceOfficer.Email

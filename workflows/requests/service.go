@@ -51,6 +51,9 @@ type Config struct {
 	Keys     secrets.Keys
 	// StatusLinkTTL is how long a status-page link in an email stays valid.
 	StatusLinkTTL time.Duration
+	// Retention is how long a closed request keeps its personal data
+	// (RIGHTSDESK_RETENTION_DAYS); zero means the contract's 730 days.
+	Retention time.Duration
 }
 
 // Service runs the request workflow.
@@ -66,6 +69,9 @@ type Service struct {
 func New(store *models.Store, pol *policy.Policy, cfg Config, now func() time.Time) *Service {
 	if cfg.StatusLinkTTL == 0 {
 		cfg.StatusLinkTTL = 90 * 24 * time.Hour
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = 730 * 24 * time.Hour
 	}
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	from := (&mail.Address{Name: pol.Organization.Name, Address: cfg.MailFrom}).String()

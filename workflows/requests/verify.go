@@ -128,6 +128,11 @@ func (s *Service) markVerified(ctx context.Context, tx *models.Store, r *models.
 	if err := s.event(ctx, tx, r, actor, lifecycle.Verify, from, "", false); err != nil {
 		return err
 	}
+	if needsStaffAcknowledgement(r.Type) {
+		if err := s.route(ctx, tx, r); err != nil {
+			return err
+		}
+	}
 	link, err := s.statusLink(ctx, tx, r)
 	if err != nil {
 		return err
