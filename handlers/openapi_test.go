@@ -392,6 +392,19 @@ func TestResponsesMatchSpec(t *testing.T) {
 	c.do(specCall{method: "GET", path: "/api/v1/outbox", bearer: auditor, want: 403})
 	c.do(specCall{method: "GET", path: "/api/v1/outbox", want: 401})
 
+	// The yearly metrics report, as JSON and as CSV.
+	c.do(specCall{method: "GET", path: "/api/v1/reports/metrics?year=2026", bearer: auditor, validInput: true, want: 200})
+	c.do(specCall{method: "GET", path: "/api/v1/reports/metrics?format=csv", bearer: admin, validInput: true, want: 200})
+	c.do(specCall{method: "GET", path: "/api/v1/reports/metrics", header: map[string]string{"Accept": "text/csv"}, bearer: admin, validInput: true, want: 200})
+	c.do(specCall{method: "GET", path: "/api/v1/reports/metrics?year=1999", bearer: admin, badInput: true, want: 400})
+	c.do(specCall{method: "GET", path: "/api/v1/reports/metrics?format=xml", bearer: admin, badInput: true, want: 400})
+	c.do(specCall{method: "GET", path: "/api/v1/reports/metrics", want: 401})
+	writeKey, _, err := app.Staff.CreateAPIKey(context.Background(), "crm", []string{"requests:write"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.do(specCall{method: "GET", path: "/api/v1/reports/metrics", bearer: writeKey, want: 403})
+
 	// Every operation of the spec was exercised at least once.
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {

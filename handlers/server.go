@@ -28,6 +28,8 @@ type Deps struct {
 	// requests per second with PublicBurst; zero disables the limit.
 	PublicRate  rate.Limit
 	PublicBurst int
+	// Now is the clock (the current year of reports); nil means time.Now.
+	Now func() time.Time
 }
 
 // Server is the echo application.
@@ -42,6 +44,9 @@ type Server struct {
 func New(d Deps) *Server {
 	if d.Log == nil {
 		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -94,6 +99,7 @@ func (s *Server) routes() {
 	api.GET("/requests/:id", s.getRequest, read)
 	api.POST("/requests/:id/actions", s.actOnRequest, write)
 	api.GET("/outbox", s.listOutbox, read)
+	api.GET("/reports/metrics", s.reportMetrics, read)
 
 	forms := echo.WrapMiddleware(http.NewCrossOriginProtection().Handler)
 	e.GET("/static/*", staticHandler())
