@@ -60,7 +60,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 	dispatcher := &outbox.Dispatcher{Store: a.store, Sender: sender, Now: a.now, Log: log}
 
 	srv := handlers.New(handlers.Deps{
-		Store: a.store, Requests: a.requests, Staff: a.staff, JWT: a.jwt, Log: log,
+		Store: a.store, Requests: a.requests, Staff: a.staff, JWT: a.jwt, Log: log, Now: a.now,
 		PublicRate: rate.Every(2 * time.Second), PublicBurst: 20,
 	})
 	ln, err := net.Listen("tcp", a.cfg.Addr)

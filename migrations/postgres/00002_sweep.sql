@@ -8,8 +8,11 @@ ALTER TABLE requests ADD COLUMN redacted_at TIMESTAMPTZ;
 CREATE INDEX requests_closed ON requests (closed_at);
 -- The expiry sweep finds unverified requests by submission time.
 CREATE INDEX requests_created ON requests (status, created_at);
+-- The yearly metrics report selects by receipt time.
+CREATE INDEX requests_received ON requests (received_at);
 
 -- +goose Down
+DROP INDEX requests_received;
 DROP INDEX requests_created;
 DROP INDEX requests_closed;
 ALTER TABLE requests DROP COLUMN redacted_at;

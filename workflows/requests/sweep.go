@@ -104,7 +104,7 @@ func (s *Service) sweepEach(ctx context.Context, list func(after string) ([]stri
 // purges its personal data.
 func (s *Service) expireOne(ctx context.Context, tx *models.Store, r *models.Request, now time.Time) (bool, error) {
 	window := s.policy.Verification.ExpireAfter
-	if r.Status != lifecycle.PendingVerification || r.CreatedAt.After(now.Add(-window)) {
+	if r.Status != lifecycle.PendingVerification || !r.CreatedAt.Before(now.Add(-window)) {
 		return false, nil
 	}
 	from := r.Status
@@ -126,7 +126,7 @@ func (s *Service) expireOne(ctx context.Context, tx *models.Store, r *models.Req
 // redactOne redacts a closed request's personal data once the retention
 // period after closing has passed.
 func (s *Service) redactOne(ctx context.Context, tx *models.Store, r *models.Request, now time.Time) (bool, error) {
-	if r.ClosedAt == nil || r.RedactedAt != nil || r.ClosedAt.After(now.Add(-s.cfg.Retention)) {
+	if r.ClosedAt == nil || r.RedactedAt != nil || !r.ClosedAt.Before(now.Add(-s.cfg.Retention)) {
 		return false, nil
 	}
 	if err := tx.RedactRequest(ctx, r, now); err != nil {
