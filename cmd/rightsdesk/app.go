@@ -10,8 +10,10 @@ import (
 
 	"github.com/rightsdesk/rightsdesk/internal/auth"
 	"github.com/rightsdesk/rightsdesk/internal/config"
+	"github.com/rightsdesk/rightsdesk/internal/mail"
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
 	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/workflows/outbox"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
 )
@@ -64,10 +66,28 @@ func openApp(ctx context.Context, env func(string) (string, bool)) (*app, error)
 	}
 	keys := secrets.Derive([]byte(secret))
 	a := &app{cfg: cfg, store: store, keys: keys, now: wallClock}
-	a.requests = requests.New(store, cfg.Policy, requests.Config{BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, Keys: keys}, a.now)
+	a.requests = requests.New(store, cfg.Policy, requests.Config{
+		BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, Keys: keys,
+		Retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour,
+	}, a.now)
 	a.staff = staff.New(store, a.now)
 	a.jwt = auth.NewJWT(keys.JWTKey(), 12*time.Hour, a.now)
 	return a, nil
+}
+
+// dispatcher builds the outbox sender: Resend when RESEND_API_KEY is set,
+// else the dev outbox (messages are kept, not sent).
+func (a *app) dispatcher(log *slog.Logger) (*outbox.Dispatcher, error) {
+	d := &outbox.Dispatcher{Store: a.store, Now: a.now, Log: log}
+	if a.cfg.ResendAPIKey == "" {
+		return d, nil
+	}
+	rs, err := mail.NewResend(a.cfg.ResendAPIKey, a.cfg.ResendBaseURL, nil)
+	if err != nil {
+		return nil, &exitError{2, fmt.Errorf("RESEND_BASE_URL: %v", err)}
+	}
+	d.Sender = rs
+	return d, nil
 }
 
 // newLogger logs JSON unless stderr is a terminal (or RIGHTSDESK_LOG_FORMAT

@@ -1,7 +1,7 @@
 // Command rightsdesk is the privacy-rights request server. It is the
 // composition root: it reads the configuration, opens the database and wires
 // the workflows to the HTTP handlers. Subcommands: serve (the default),
-// migrate, admin create, apikey create, audit verify, version.
+// migrate, admin create, apikey create, sweep, audit verify, version.
 package main
 
 import (
@@ -65,6 +65,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return usageErr("usage: rightsdesk apikey create --name N --scopes S1,S2")
 		}
 		return apikeyCreate(ctx, args[1:], stdout, env)
+	case "sweep":
+		return sweepCmd(ctx, env, stdout, stderr)
 	case "audit":
 		if len(args) == 0 || args[0] != "verify" {
 			return usageErr("usage: rightsdesk audit verify")
@@ -89,6 +91,8 @@ commands:
                         create a staff user; prints a generated password once
   apikey create --name N --scopes S1,S2
                         create an API key; prints only the key, once
+  sweep                 run the deadline, escalation, expiry and retention
+                        sweep once, deliver the emails it queued, and exit
   audit verify          check every request's event hash chain
   version               print the version
 

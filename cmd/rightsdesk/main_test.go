@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/rightsdesk/rightsdesk/internal/testutil/fakeresend"
 	"github.com/rightsdesk/rightsdesk/internal/testutil/testdb"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
@@ -172,3 +174,51 @@ func TestAuditVerifyFindsTheFirstBrokenEvent(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The issue's acceptance check, as an operator would run it: a database
+// holds an overdue request; `rightsdesk sweep` emails the grievance officer
+// once, and running it again emails nobody.
+func TestSweepCommandEmailsTheGrievanceOfficerOnce(t *testing.T) {
+	resend := fakeresend.New(t)
+	e := newEnv(t)
+	e["RESEND_API_KEY"] = "re_test_key"
+	e["RESEND_BASE_URL"] = resend.URL()
+	e["RIGHTSDESK_MAIL_FROM"] = "privacy@example.org" // the default policy's grievance officer
+	ctx := context.Background()
+	a, err := openApp(ctx, e.lookup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	received := time.Now().Add(-40 * 24 * time.Hour) // default regime: due in 30 days, so overdue
+	r, err := a.requests.SubmitForRequester(ctx, requests.Actor{Kind: "staff", Name: "agent@example.org"}, requests.StaffInput{
+		Input: requests.Input{Type: "access", Email: "late@example.com"}, ReceivedAt: received, Verified: true})
+	a.store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := runCmd(t, e, "", "sweep")
+	if err != nil || !strings.Contains(out, "1 escalated") {
+		t.Fatalf("first sweep: %q %v", out, err)
+	}
+	toOfficer := func() int {
+		n := 0
+		for _, m := range resend.Emails() {
+			if len(m.To) == 1 && m.To[0] == "privacy@example.org" && strings.Contains(m.Subject, r.Reference) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := toOfficer(); n != 1 {
+		t.Fatalf("after the first sweep the officer got %d emails, want 1 (%q)", n, out)
+	}
+	sent := resend.Attempts()
+	out, err = runCmd(t, e, "", "sweep")
+	if err != nil || !strings.Contains(out, "0 escalated") || !strings.Contains(out, "0 email(s)") {
+		t.Fatalf("second sweep: %q %v", out, err)
+	}
+	if toOfficer() != 1 || resend.Attempts() != sent {
+		t.Fatalf("the second sweep sent email again: %d attempts, was %d", resend.Attempts(), sent)
+	}
+}

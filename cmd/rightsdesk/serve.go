@@ -13,8 +13,6 @@ import (
 
 	"github.com/getsentry/sentry-go"
 	"github.com/rightsdesk/rightsdesk/handlers"
-	"github.com/rightsdesk/rightsdesk/internal/mail"
-	"github.com/rightsdesk/rightsdesk/workflows/outbox"
 	"golang.org/x/time/rate"
 )
 
@@ -47,17 +45,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 		log.Info("bootstrap admin created from RIGHTSDESK_ADMIN_EMAIL")
 	}
 
-	var sender mail.Sender
-	if a.cfg.ResendAPIKey != "" {
-		rs, err := mail.NewResend(a.cfg.ResendAPIKey, a.cfg.ResendBaseURL, nil)
-		if err != nil {
-			return &exitError{2, fmt.Errorf("RESEND_BASE_URL: %v", err)}
-		}
-		sender = rs
-	} else {
+	dispatcher, err := a.dispatcher(log)
+	if err != nil {
+		return err
+	}
+	if dispatcher.Sender == nil {
 		log.Warn("RESEND_API_KEY is not set: emails are kept in the dev outbox and not sent")
 	}
-	dispatcher := &outbox.Dispatcher{Store: a.store, Sender: sender, Now: a.now, Log: log}
 
 	srv := handlers.New(handlers.Deps{
 		Store: a.store, Requests: a.requests, Staff: a.staff, JWT: a.jwt, Log: log, Now: a.now,
@@ -73,6 +67,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); dispatcher.Run(bg, a.cfg.OutboxInterval) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); runSweeper(bg, a.requests, a.cfg.SweepInterval, log) }()
 
 	log.Info("rightsdesk listening", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "database", a.store.Dialect(), "version", version)
 	errc := make(chan error, 1)
