@@ -36,6 +36,10 @@ type Clock struct {
 	// Paused: the request awaits the requester in a regime that stops the
 	// clock meanwhile; its deadline will move on resume, so it is not late.
 	Paused bool
+	// Unverified: the requester has not confirmed the email yet. Only the
+	// acknowledgement clock escalates (CCPA counts it from receipt); the
+	// answer clock does not, because an unverified request expires instead.
+	Unverified bool
 }
 
 // Window is the policy's escalation settings.
@@ -49,7 +53,7 @@ type Window struct {
 // acknowledging is owed either way.
 func Target(c Clock, w Window, now time.Time) (int, string) {
 	ackMissed := c.AckDueAt != nil && c.AcknowledgedAt == nil && now.After(*c.AckDueAt)
-	if c.Paused {
+	if c.Paused || c.Unverified {
 		if ackMissed {
 			return Overdue, ReasonAckMissed
 		}

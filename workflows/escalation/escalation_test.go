@@ -45,6 +45,8 @@ func TestTargetDatedVectors(t *testing.T) {
 		{"grievance acknowledged in time", Clock{Deadline: due, AckDueAt: ptr(grievanceAck), AcknowledgedAt: ptr(at("2026-03-01T12:00:00Z"))}, week, "2026-03-05T00:00:00Z", Normal, ""},
 		{"acknowledged late is no longer a breach to escalate", Clock{Deadline: due, AckDueAt: ptr(grievanceAck), AcknowledgedAt: ptr(at("2026-03-03T12:00:00Z"))}, week, "2026-03-05T00:00:00Z", Normal, ""},
 		{"CCPA acknowledgement missed (10 business days)", Clock{Deadline: at("2026-04-15T23:59:59Z"), AckDueAt: ptr(at("2026-03-13T23:59:59Z"))}, week, "2026-03-14T00:00:00Z", Overdue, ReasonAckMissed},
+		{"unverified: the answer clock does not escalate", Clock{Deadline: due, Unverified: true}, week, "2026-05-01T00:00:00Z", Normal, ""},
+		{"unverified CCPA request past its acknowledgement", Clock{Deadline: due, AckDueAt: ptr(at("2026-03-13T23:59:59Z")), Unverified: true}, week, "2026-03-14T00:00:00Z", Overdue, ReasonAckMissed},
 		{"paused clock is not overdue", Clock{Deadline: due, Paused: true}, week, "2026-05-01T00:00:00Z", Normal, ""},
 		{"paused clock still owes the acknowledgement", Clock{Deadline: due, AckDueAt: ptr(grievanceAck), Paused: true}, week, "2026-03-03T00:00:00Z", Overdue, ReasonAckMissed},
 	}

@@ -63,7 +63,10 @@ var transitions = map[string]map[string]string{
 	Deny:        {Open: Denied, InProgress: Denied, AwaitingRequester: Denied},
 	Withdraw:    {PendingVerification: Withdrawn, Open: Withdrawn, InProgress: Withdrawn, AwaitingRequester: Withdrawn},
 	Assign:      from(active, same),
-	Acknowledge: from(active, same),
+	// Staff may acknowledge a request before the requester verifies it (a
+	// letter sent after a phone call): the CCPA acknowledgement clock runs
+	// from receipt, verified or not.
+	Acknowledge: from(append([]string{PendingVerification}, active...), same),
 	Extend:      from(active, same),
 	Escalate:    from(active, same),
 	// A note may be added at any time, closed requests included.

@@ -44,7 +44,7 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 	w := s.policy.Escalation
 	n, err = s.sweepEach(ctx, func(after string) ([]string, error) {
 		return s.store.EscalationCandidates(ctx, models.EscalationWindow{
-			Statuses: activeStatuses, Now: now, WarnFrom: now.Add(w.WarnBefore), GraceTo: now.Add(-w.Grace),
+			Statuses: escalatingStatuses, Now: now, WarnFrom: now.Add(w.WarnBefore), GraceTo: now.Add(-w.Grace),
 		}, after, sweepPage)
 	}, s.escalateOne)
 	rep.Escalated, errs = n, append(errs, err)
@@ -57,6 +57,10 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 }
 
 var activeStatuses = []string{lifecycle.Open, lifecycle.InProgress, lifecycle.AwaitingRequester}
+
+// escalatingStatuses are the statuses the escalation sweep looks at: the
+// active ones, and unverified requests for their acknowledgement clock.
+var escalatingStatuses = append([]string{lifecycle.PendingVerification}, activeStatuses...)
 
 // sweepEach pages through candidate ids and gives each to decide in its own
 // transaction, counting the requests decide changed. A request locked by
@@ -143,13 +147,14 @@ func (s *Service) redactOne(ctx context.Context, tx *models.Store, r *models.Req
 // escalateOne raises a request to the level its clocks demand, records why,
 // and queues the notices of every level it crossed.
 func (s *Service) escalateOne(ctx context.Context, tx *models.Store, r *models.Request, now time.Time) (bool, error) {
-	if !isActive(r.Status) {
+	unverified := r.Status == lifecycle.PendingVerification
+	if !unverified && !isActive(r.Status) {
 		return false, nil
 	}
 	paused := r.Status == lifecycle.AwaitingRequester && s.policy.Rules(r.Regime).PauseWhileAwaiting
 	w := escalation.Window{WarnBefore: s.policy.Escalation.WarnBefore, Grace: s.policy.Escalation.Grace}
 	target, reason := escalation.Target(escalation.Clock{
-		Deadline: r.DeadlineAt, AckDueAt: r.AckDueAt, AcknowledgedAt: r.AcknowledgedAt, Paused: paused,
+		Deadline: r.DeadlineAt, AckDueAt: r.AckDueAt, AcknowledgedAt: r.AcknowledgedAt, Paused: paused, Unverified: unverified,
 	}, w, now)
 	if target <= r.EscalationLevel {
 		return false, nil

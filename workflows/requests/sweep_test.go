@@ -306,3 +306,47 @@ func TestManualEscalationNotifiesOnce(t *testing.T) {
 		t.Fatalf("the sweep notified level 2 again: %v", got)
 	}
 }
+
+// CCPA: acknowledge within 10 business days of receipt, verified or not. A
+// request received by post on Monday 2 March 2026 and entered unverified on
+// 20 March is past its acknowledgement (due 16 March): the sweep escalates
+// it to the grievance officers (not the requester: nothing is late for
+// them yet). Staff may acknowledge before verification, and verifying later
+// keeps that acknowledgement time.
+func TestCCPAAcknowledgementBreachEscalatesBeforeVerification(t *testing.T) {
+	f := newSweepFixture(t, "2026-03-20T09:00:00Z")
+	r, err := f.svc.SubmitForRequester(ctx, agent, requests.StaffInput{
+		Input:      requests.Input{Type: "access", Email: "gil@example.com", Country: "US", Region: "CA"},
+		ReceivedAt: mustTime("2026-03-02T15:00:00Z"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.AckDueAt.Equal(mustTime("2026-03-16T23:59:59Z")) {
+		t.Fatalf("ack due %v", r.AckDueAt)
+	}
+	f.sweep(t)
+	got := newMail([]string{"verify→gil@example.com"}, f.mail(t, r.ID))
+	if want := []string{"overdue_staff→officer@example.org", "overdue_staff→privacy@example.com"}; f.get(t, r.ID).EscalationLevel != 2 || !slices.Equal(got, want) {
+		t.Fatalf("level %d, mail %v; want 2, %v", f.get(t, r.ID).EscalationLevel, got, want)
+	}
+	f.clock.Set("2026-03-20T10:00:00Z")
+	if _, err := f.svc.Act(ctx, agent, r.ID, requests.ActionInput{Action: "acknowledge", Note: "letter sent"}); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := f.store.ListOutbox(ctx, models.OutboxFilter{RequestID: r.ID, Status: ""})
+	var token string
+	for _, m := range msgs {
+		if m.Template == "verify" {
+			token = verifyLink.FindStringSubmatch(m.TextBody)[1]
+		}
+	}
+	f.clock.Set("2026-03-20T12:00:00Z")
+	v, err := f.svc.Verify(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.AcknowledgedAt.Equal(mustTime("2026-03-20T10:00:00Z")) {
+		t.Fatalf("verification overwrote the acknowledgement: %v", v.AcknowledgedAt)
+	}
+}

@@ -118,7 +118,7 @@ func (s *Service) markVerified(ctx context.Context, tx *models.Store, r *models.
 		return err
 	}
 	r.Status, r.VerifiedAt = to, &now
-	if !needsStaffAcknowledgement(r.Type) {
+	if !needsStaffAcknowledgement(r.Type) && r.AcknowledgedAt == nil {
 		r.AcknowledgedAt = &now
 	}
 	r.UpdatedAt = s.clock()
