@@ -36,6 +36,7 @@ type requestView struct {
 	EscalationLevel  int                 `json:"escalation_level"`
 	ClosedAt         *time.Time          `json:"closed_at"`
 	Outcome          *string             `json:"outcome"`
+	RedactedAt       *time.Time          `json:"redacted_at"`
 	UpdatedAt        time.Time           `json:"updated_at"`
 }
 
@@ -94,7 +95,7 @@ func (v viewTimes) request(r *models.Request) requestView {
 		RelatedReference: r.RelatedReference, ConcernsChild: r.ConcernsChild,
 		ReceivedAt: v.at(r.ReceivedAt), VerifiedAt: v.ptr(r.VerifiedAt), DueAt: v.at(r.DueAt),
 		ExtendedDueAt: v.ptr(r.ExtendedDueAt), AckDueAt: v.ptr(r.AckDueAt), AcknowledgedAt: v.ptr(r.AcknowledgedAt),
-		Assignee: nullable(r.Assignee), EscalationLevel: r.EscalationLevel, ClosedAt: v.ptr(r.ClosedAt),
+		Assignee: nullable(r.Assignee), EscalationLevel: r.EscalationLevel, ClosedAt: v.ptr(r.ClosedAt), RedactedAt: v.ptr(r.RedactedAt),
 		Outcome: nullable(r.Outcome), UpdatedAt: v.at(r.UpdatedAt),
 	}
 }
