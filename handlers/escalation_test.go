@@ -21,7 +21,7 @@ func emailsTo(app *apptest.App, addr, ref string) []string {
 
 // A Virginia consumer's denied request is appealed: the appeal is routed to
 // the grievance officer, is due 60 days after receipt (Va. Code
-// §59.1-578(C)), waits for a person to acknowledge it, and once late shows
+// § 59.1-577(C)), waits for a person to acknowledge it, and once late shows
 // up under escalation_level=2 with the sweep's event in its timeline.
 func TestAppealIsRoutedAndEscalatesThroughTheAPI(t *testing.T) {
 	app := apptest.New(t, apptest.Options{Now: time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)})
