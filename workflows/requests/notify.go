@@ -15,8 +15,9 @@ import (
 // level to, in the caller's transaction, and returns how many it queued.
 //
 //	level 1: the assignee (every admin while nobody is assigned)
-//	level 2: the policy's grievance officer and every grievance_officer user;
-//	         the requester too when the due date has passed
+//	level 2: the policy's grievance officer and every grievance_officer user
+//	         (every admin when there is none); the requester too when the due
+//	         date has passed
 //	level 3: every admin
 func (s *Service) notifyLevels(ctx context.Context, tx *models.Store, r *models.Request, from, to int, reason string) (int, error) {
 	queued := 0
@@ -78,7 +79,12 @@ func (s *Service) recipients(ctx context.Context, tx *models.Store, r *models.Re
 		return out, addRole(models.RoleAdmin)
 	case escalation.Overdue:
 		add(s.policy.GrievanceOfficer.Email)
-		return out, addRole(models.RoleGrievanceOfficer)
+		if err := addRole(models.RoleGrievanceOfficer); err != nil || len(out) > 0 {
+			return out, err
+		}
+		// No officer to reach (the policy gives no address and nobody has
+		// the role): the admins are told rather than nobody.
+		return out, addRole(models.RoleAdmin)
 	case escalation.Late:
 		return out, addRole(models.RoleAdmin)
 	}

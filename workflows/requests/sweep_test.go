@@ -350,3 +350,25 @@ func TestCCPAAcknowledgementBreachEscalatesBeforeVerification(t *testing.T) {
 		t.Fatalf("verification overwrote the acknowledgement: %v", v.AcknowledgedAt)
 	}
 }
+
+// A policy whose grievance officer has no email (imagegen's hides it) and a
+// team without the grievance_officer role: level 2 goes to the admins
+// rather than to nobody.
+func TestOverdueWithoutAnOfficerTellsTheAdmins(t *testing.T) {
+	store := testdb.Open(t)
+	c := &clock{t: mustTime("2026-01-05T09:00:00Z")}
+	pol := policy.Default("privacy@example.com")
+	pol.GrievanceOfficer.Email = ""
+	svc := requests.New(store, pol, requests.Config{BaseURL: "https://privacy.example.com", MailFrom: "privacy@example.com"}, c.Now)
+	if err := store.CreateStaffUser(ctx, &models.StaffUser{ID: "a", Email: "admin@example.org", PasswordHash: "x", Role: models.RoleAdmin, CreatedAt: c.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	f := &sweepFixture{svc: svc, store: store, clock: c}
+	r := f.open(t, requests.Input{Type: "deletion", Email: "ben@example.com", Regime: "lgpd"})
+	f.clock.Set("2026-01-21T00:00:00Z") // due 2026-01-20: overdue, within grace
+	f.sweep(t)
+	got := newMail([]string{"received→ben@example.com"}, f.mail(t, r.ID))
+	if want := []string{"overdue_staff→admin@example.org", "overdue→ben@example.com"}; !slices.Equal(got, want) {
+		t.Fatalf("mail %v, want %v", got, want)
+	}
+}
