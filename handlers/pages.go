@@ -13,6 +13,16 @@ import (
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 )
 
+// publicPages declares the requester's HTML pages. public is the per-IP
+// rate limit of the public endpoints.
+func (s *Server) publicPages(public []echo.MiddlewareFunc) {
+	e := s.echo
+	forms := echo.WrapMiddleware(http.NewCrossOriginProtection().Handler)
+	e.GET("/verify/:token", s.verifyPage)
+	e.GET("/r/:token", s.statusPage)
+	e.POST("/verify/:token", s.verifyConfirm, append([]echo.MiddlewareFunc{forms}, public...)...)
+}
+
 // pageData is what every public page gets: the organisation from the
 // policy, plus the page's own fields.
 type pageData struct {

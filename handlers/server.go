@@ -30,6 +30,11 @@ type Deps struct {
 	PublicBurst int
 	// Now is the clock (the current year of reports); nil means time.Now.
 	Now func() time.Time
+	// BaseURL is RIGHTSDESK_BASE_URL: cookies are Secure when it is https.
+	BaseURL string
+	// DevOutbox says no email provider is configured: the console shows the
+	// dev outbox.
+	DevOutbox bool
 }
 
 // Server is the echo application.
@@ -101,11 +106,9 @@ func (s *Server) routes() {
 	api.GET("/outbox", s.listOutbox, read)
 	api.GET("/reports/metrics", s.reportMetrics, read)
 
-	forms := echo.WrapMiddleware(http.NewCrossOriginProtection().Handler)
 	e.GET("/static/*", staticHandler())
-	e.GET("/verify/:token", s.verifyPage)
-	e.GET("/r/:token", s.statusPage)
-	e.POST("/verify/:token", s.verifyConfirm, append([]echo.MiddlewareFunc{forms}, public...)...)
+	s.publicPages(public)
+	s.console()
 }
 
 // securityHeaders: no sniffing, no framing, and no Referer, so that a link

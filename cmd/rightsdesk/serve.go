@@ -55,6 +55,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 
 	srv := handlers.New(handlers.Deps{
 		Store: a.store, Requests: a.requests, Staff: a.staff, JWT: a.jwt, Log: log, Now: a.now,
+		BaseURL: a.cfg.BaseURL, DevOutbox: dispatcher.Sender == nil,
 		PublicRate: rate.Every(2 * time.Second), PublicBurst: 20,
 	})
 	ln, err := net.Listen("tcp", a.cfg.Addr)

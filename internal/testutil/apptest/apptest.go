@@ -99,7 +99,8 @@ func New(t testing.TB, o Options) *App {
 		a.Outbox.Sender = nil
 	}
 	srv := handlers.New(handlers.Deps{Store: store, Requests: a.Requests, Staff: a.Staff, Log: quiet,
-		JWT: auth.NewJWT(keys.JWTKey(), time.Hour, clk.Now), PublicRate: o.PublicRate, PublicBurst: o.PublicBurst, Now: clk.Now})
+		JWT: auth.NewJWT(keys.JWTKey(), time.Hour, clk.Now), PublicRate: o.PublicRate, PublicBurst: o.PublicBurst, Now: clk.Now,
+		BaseURL: "http://rightsdesk.test", DevOutbox: o.DevOutbox})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	a.URL = hs.URL

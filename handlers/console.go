@@ -1,0 +1,4 @@
+package handlers
+
+// console declares the staff console under /admin.
+func (s *Server) console() {}
