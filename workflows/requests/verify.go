@@ -83,7 +83,20 @@ func (s *Service) PeekVerification(ctx context.Context, token string) (*models.R
 // (except grievances and appeals, which staff acknowledge), and the receipt
 // email is queued, all in one transaction.
 func (s *Service) Verify(ctx context.Context, token string) (*models.Request, error) {
+	r, _, err := s.verify(ctx, token, false)
+	return r, err
+}
+
+// VerifyForPage is Verify for the confirm button of the verification page:
+// it also issues a fresh status-page token (in the same transaction), so
+// that the page can send the requester straight on to their status page.
+func (s *Service) VerifyForPage(ctx context.Context, token string) (*models.Request, string, error) {
+	return s.verify(ctx, token, true)
+}
+
+func (s *Service) verify(ctx context.Context, token string, withStatusToken bool) (*models.Request, string, error) {
 	var out *models.Request
+	var status string
 	err := s.store.InTx(ctx, func(tx *models.Store) error {
 		t, r, err := s.lookupToken(ctx, tx, models.TokenVerify, token)
 		if err != nil {
@@ -100,14 +113,22 @@ func (s *Service) Verify(ctx context.Context, token string) (*models.Request, er
 		if err := s.markVerified(ctx, tx, r, Requester, s.clock()); err != nil {
 			return err
 		}
+		if withStatusToken {
+			if status, err = s.issueToken(ctx, tx, r, models.TokenStatus, s.cfg.StatusLinkTTL); err != nil {
+				return err
+			}
+		}
 		out = r
 		return nil
 	})
 	if errors.Is(err, models.ErrConflict) {
 		// A concurrent confirmation of the same request won.
-		return nil, ErrLinkGone
+		return nil, "", ErrLinkGone
 	}
-	return out, err
+	if err != nil {
+		return nil, "", err
+	}
+	return out, status, nil
 }
 
 // markVerified opens a request and sends the receipt.
