@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -160,6 +161,8 @@ type specCall struct {
 	// validInput: the request is one the spec must accept as well;
 	// badInput: one the spec's own schemas must refuse as well.
 	validInput, badInput bool
+	// noRedirect: check a redirect itself rather than the page it leads to.
+	noRedirect bool
 }
 
 type specAnswer struct {
@@ -212,7 +215,11 @@ func (c *specChecker) do(call specCall) *specAnswer {
 		return req
 	}
 
-	resp, err := http.DefaultClient.Do(build(c.base))
+	client := http.DefaultClient
+	if call.noRedirect {
+		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	resp, err := client.Do(build(c.base))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +341,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	if formToken == "" {
 		t.Fatal("no second verification email")
 	}
-	c.do(specCall{method: "POST", path: "/verify/" + formToken, want: 200})
+	confirmed := c.do(specCall{method: "POST", path: "/verify/" + formToken, noRedirect: true, want: 303})
 
 	// Staff login.
 	admin := app.StaffToken("admin@example.com", "admin")
@@ -410,6 +417,9 @@ func TestResponsesMatchSpec(t *testing.T) {
 	}
 	c.do(specCall{method: "GET", path: "/api/v1/reports/metrics", bearer: writeKey, want: 403})
 
+	// The public pages' forms.
+	exercisePageForms(t, c, app, confirmed.header.Get("Location"), admin)
+
 	// Every operation of the spec was exercised at least once.
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
@@ -434,10 +444,86 @@ func TestLimitAndReadinessAnswersMatchSpec(t *testing.T) {
 	c.do(specCall{method: "POST", path: "/api/v1/requests", body: map[string]any{"type": "access", "email": "a@example.com"}, want: 429})
 	c.do(specCall{method: "POST", path: "/api/v1/verifications", body: map[string]string{"token": "AAAAAAAAAAAAAAAAAAAAAAAAAA"}, want: 429})
 	c.do(specCall{method: "POST", path: "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAA", header: map[string]string{"Accept": "text/html"}, want: 429})
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	c.do(specCall{method: "POST", path: "/requests", body: "_csrf=x&type=access&email=a%40example.com", header: form, want: 429})
+	c.do(specCall{method: "POST", path: "/r/AAAAAAAAAAAAAAAAAAAAAAAAAA/withdraw", body: "_csrf=x", header: form, want: 429})
+	c.do(specCall{method: "POST", path: "/r/AAAAAAAAAAAAAAAAAAAAAAAAAA/answer", body: "_csrf=x&answer=yes", header: form, want: 429})
 
 	if err := srv.Store.Close(); err != nil {
 		t.Fatal(err)
 	}
 	c.do(specCall{method: "GET", path: "/readyz", want: 503})
 	c.do(specCall{method: "GET", path: "/healthz", want: 200})
+}
+
+// exercisePageForms calls the request form and the status page's forms the
+// way a browser does: the CSRF token of the rd_csrf cookie, echoed in the
+// form's _csrf field. confirmedAt is the status page a confirmation
+// redirected to; admin a staff token.
+func exercisePageForms(t *testing.T, c *specChecker, app *apptest.App, confirmedAt, admin string) {
+	t.Helper()
+	c.do(specCall{method: "GET", path: "/", want: 200})
+	c.do(specCall{method: "GET", path: "/?type=fly", want: 400})
+	c.do(specCall{method: "GET", path: "/?type=appeal&related_reference=DSR-ABCD-EFGH", validInput: true, want: 200})
+	page := c.do(specCall{method: "GET", path: "/?type=correction", validInput: true, want: 200})
+	var token string
+	for _, ck := range (&http.Response{Header: page.header}).Cookies() {
+		if ck.Name == "rd_csrf" {
+			token = ck.Value
+		}
+	}
+	if token == "" || !strings.Contains(string(page.body), `value="`+token+`"`) {
+		t.Fatalf("the form carries no CSRF token of its cookie (%q)", token)
+	}
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Cookie": "rd_csrf=" + token}
+	csrf := "_csrf=" + token + "&"
+
+	c.do(specCall{method: "POST", path: "/requests", header: form, validInput: true, want: 200,
+		body: csrf + "type=correction&email=form%40example.com&name=Flo&relationship=self&country=US&region=CA&correction_1_field=address&correction_1_requested=2+New+Street"})
+	c.do(specCall{method: "POST", path: "/requests", header: form, validInput: true, want: 200,
+		body: csrf + "type=opt_out&email=form%40example.com&scope=sale_sharing&scope=targeted_ads"})
+	c.do(specCall{method: "POST", path: "/requests", header: form, validInput: true, want: 422,
+		body: csrf + "type=access&email=not+an+email&name=Flo"})
+	c.do(specCall{method: "POST", path: "/requests", header: form, badInput: true, want: 400,
+		body: csrf + "type=fly&email=form%40example.com"})
+	c.do(specCall{method: "POST", path: "/requests", header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, badInput: true, want: 403,
+		body: "type=access&email=form%40example.com"})
+	c.do(specCall{method: "POST", path: "/requests", header: form, want: 413,
+		body: csrf + "type=access&email=form%40example.com&details=" + strings.Repeat("x", 70*1024)})
+
+	// The status page of the request confirmed through the form.
+	loc, err := url.Parse(confirmedAt)
+	if err != nil || !strings.HasPrefix(loc.Path, "/r/") || loc.Query().Get("done") != "confirmed" {
+		t.Fatalf("confirmation redirected to %q", confirmedAt)
+	}
+	status := c.do(specCall{method: "GET", path: confirmedAt, validInput: true, want: 200})
+	ref := regexp.MustCompile(`DSR-[A-Z2-7]{4}-[A-Z2-7]{4}`).FindString(string(status.body))
+	r, err := app.Store.GetRequestByReference(context.Background(), ref)
+	if err != nil {
+		t.Fatalf("request %q: %v", ref, err)
+	}
+	admin = app.Login("admin@example.com")
+	if res := app.Do("POST", "/api/v1/requests/"+r.ID+"/actions", map[string]any{"action": "request_info", "note": "Which account?"}, admin); res.Status != 200 {
+		t.Fatalf("request_info: %d %s", res.Status, res.Body)
+	}
+	answer, withdraw := loc.Path+"/answer", loc.Path+"/withdraw"
+	c.do(specCall{method: "POST", path: answer, header: form, validInput: true, want: 422, body: csrf + "answer=+++"})
+	c.do(specCall{method: "POST", path: answer, header: form, badInput: true, want: 403, body: "answer=mine"})
+	c.do(specCall{method: "POST", path: answer, header: form, validInput: true, noRedirect: true, want: 303, body: csrf + "answer=The+one+from+2019."})
+	c.do(specCall{method: "POST", path: answer, header: form, validInput: true, want: 409, body: csrf + "answer=Again."})
+	c.do(specCall{method: "POST", path: "/r/AAAAAAAAAAAAAAAAAAAAAAAAAA/answer", header: form, validInput: true, want: 404, body: csrf + "answer=Hello."})
+	c.do(specCall{method: "POST", path: answer, header: form, want: 413, body: csrf + "answer=" + strings.Repeat("x", 70*1024)})
+	c.do(specCall{method: "POST", path: withdraw, header: form, validInput: true, want: 422, body: csrf + "reason=bell%07"})
+	c.do(specCall{method: "POST", path: withdraw, header: form, badInput: true, want: 403, body: "reason=x"})
+	c.do(specCall{method: "POST", path: withdraw, header: form, validInput: true, noRedirect: true, want: 303, body: csrf + "reason=Not+needed+any+more."})
+	c.do(specCall{method: "POST", path: withdraw, header: form, validInput: true, want: 409, body: csrf})
+	c.do(specCall{method: "POST", path: "/r/AAAAAAAAAAAAAAAAAAAAAAAAAA/withdraw", header: form, validInput: true, want: 404, body: csrf})
+	c.do(specCall{method: "POST", path: withdraw, header: form, want: 413, body: csrf + "reason=" + strings.Repeat("x", 70*1024)})
+	c.do(specCall{method: "GET", path: loc.Path + "?done=withdrawn", validInput: true, want: 200})
+
+	// Status links expire after 90 days.
+	app.Clock.Add(91 * 24 * time.Hour)
+	c.do(specCall{method: "GET", path: loc.Path, want: 410})
+	c.do(specCall{method: "POST", path: answer, header: form, validInput: true, want: 410, body: csrf + "answer=Late."})
+	c.do(specCall{method: "POST", path: withdraw, header: form, validInput: true, want: 410, body: csrf})
 }

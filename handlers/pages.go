@@ -14,13 +14,23 @@ import (
 )
 
 // publicPages declares the requester's HTML pages. public is the per-IP
-// rate limit of the public endpoints.
+// rate limit of the public endpoints. Every form is CSRF-protected: a
+// hidden _csrf token bound to the rd_csrf cookie (see csrfProtect), except
+// the verification link's confirm button, whose token is in its URL and
+// which refuses cross-origin posts.
 func (s *Server) publicPages(public []echo.MiddlewareFunc) {
 	e := s.echo
 	forms := echo.WrapMiddleware(http.NewCrossOriginProtection().Handler)
+	csrf := s.csrfProtect()
+	posting := append(append([]echo.MiddlewareFunc{}, public...), csrf)
+
+	e.GET("/", s.requestFormPage, csrf)
+	e.POST("/requests", s.submitRequestForm, posting...)
 	e.GET("/verify/:token", s.verifyPage)
-	e.GET("/r/:token", s.statusPage)
 	e.POST("/verify/:token", s.verifyConfirm, append([]echo.MiddlewareFunc{forms}, public...)...)
+	e.GET("/r/:token", s.statusPage, csrf)
+	e.POST("/r/:token/withdraw", s.withdrawRequest, posting...)
+	e.POST("/r/:token/answer", s.answerRequest, posting...)
 }
 
 // pageData is what every public page gets: the organisation from the
@@ -30,31 +40,18 @@ type pageData struct {
 	PolicyURL string
 	Title     string
 	Message   string
+	HasErrors bool
 	Request   *models.Request
 	Token     string
-	DueDate   string
-	Timeline  []timelineEntry
-}
-
-// timelineEntry is one event as the requester reads it.
-type timelineEntry struct {
-	At   time.Time
-	What string
-	Note string
-}
-
-// requesterWords says what an event means, in the requester's words.
-var requesterWords = map[string]string{
-	"submit": "you made the request", "intake": "we recorded your request", "verify": "you confirmed your email address",
-	"acknowledge": "we acknowledged your request", "start": "we started working on it", "request_info": "we asked you for information",
-	"resume": "we resumed work", "extend": "we extended the deadline", "complete": "we completed your request",
-	"deny": "we declined your request", "withdraw": "the request was withdrawn", "expire": "the request expired unconfirmed",
-	"escalate": "the request was escalated",
+	CSRF      string
+	Form      *formView
+	Status    *statusView
 }
 
 func (s *Server) renderPage(c echo.Context, status int, name string, d pageData) error {
 	p := s.Requests.Policy()
 	d.OrgName, d.PolicyURL = p.Organization.Name, p.Organization.PolicyURL
+	d.HasErrors = d.Form != nil && len(d.Form.Errors) > 0 || d.Status != nil && (len(d.Status.Errors) > 0 || d.Status.Problem != "")
 	var buf bytes.Buffer
 	if err := templates.RenderPage(&buf, name, d); err != nil {
 		return err
@@ -74,35 +71,15 @@ func (s *Server) verifyPage(c echo.Context) error {
 	return s.renderPage(c, http.StatusOK, "verify", pageData{Title: "Confirm your request", Request: r, Token: token})
 }
 
-// verifyConfirm is the button's POST: it uses the token.
+// verifyConfirm is the button's POST: it uses the token, then sends the
+// requester on to their status page with a fresh status link (303, so that
+// reloading the page does not post again).
 func (s *Server) verifyConfirm(c echo.Context) error {
-	r, err := s.Requests.Verify(c.Request().Context(), c.Param("token"))
+	_, status, err := s.Requests.VerifyForPage(c.Request().Context(), c.Param("token"))
 	if err != nil {
 		return s.linkProblem(c, err)
 	}
-	return s.renderPage(c, http.StatusOK, "verified", pageData{
-		Title: "Request confirmed", Request: r, DueDate: r.DeadlineAt.In(s.times.loc).Format("2 January 2006"),
-	})
-}
-
-// statusPage is the requester's view of their request, from emailed links.
-func (s *Server) statusPage(c echo.Context) error {
-	d, err := s.Requests.Status(c.Request().Context(), c.Param("token"))
-	if err != nil {
-		return s.linkProblem(c, err)
-	}
-	entries := make([]timelineEntry, 0, len(d.Events))
-	for _, e := range d.Events {
-		what := requesterWords[e.Action]
-		if what == "" {
-			what = strings.ReplaceAll(e.Action, "_", " ")
-		}
-		entries = append(entries, timelineEntry{At: e.At.In(s.times.loc), What: what, Note: e.Note})
-	}
-	return s.renderPage(c, http.StatusOK, "status", pageData{
-		Title: "Your request " + d.Request.Reference, Request: d.Request, Timeline: entries,
-		DueDate: d.Request.DeadlineAt.In(s.times.loc).Format("2 January 2006"),
-	})
+	return c.Redirect(http.StatusSeeOther, statusURL(status, doneConfirmed))
 }
 
 // linkProblem renders a dead link as a page with the API's status codes.
@@ -124,4 +101,12 @@ func staticHandler() echo.HandlerFunc {
 		files.ServeHTTP(c.Response(), c.Request())
 		return nil
 	}
+}
+
+// dateWords shows a time as a date in the policy's zone: 5 February 2026.
+func (s *Server) dateWords(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(s.times.loc).Format("2 January 2006")
 }

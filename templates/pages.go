@@ -29,8 +29,9 @@ var (
 	pagesErr  error
 )
 
-// pageSet builds one template set per page (the layout plus that page), so
-// that every page can define "content" without the last one parsed winning.
+// pageSet builds one template set per page (the layout, the partials
+// pages/_*.html, plus that page), so that every page can define "content"
+// without the last one parsed winning.
 func pageSet() (map[string]*template.Template, error) {
 	pagesOnce.Do(func() {
 		entries, err := fs.Glob(pageFiles, "pages/*.html")
@@ -38,13 +39,19 @@ func pageSet() (map[string]*template.Template, error) {
 			pagesErr = err
 			return
 		}
+		partials, err := fs.Glob(pageFiles, "pages/_*.html")
+		if err != nil {
+			pagesErr = err
+			return
+		}
 		pageSets = map[string]*template.Template{}
 		for _, name := range entries {
 			base := strings.TrimSuffix(path.Base(name), ".html")
-			if base == "layout" {
+			if base == "layout" || strings.HasPrefix(base, "_") {
 				continue
 			}
-			t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(pageFiles, "pages/layout.html", name)
+			files := append([]string{"pages/layout.html"}, partials...)
+			t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(pageFiles, append(files, name)...)
 			if err != nil {
 				pagesErr = fmt.Errorf("templates: page %s: %w", base, err)
 				return
