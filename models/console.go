@@ -58,6 +58,14 @@ func (s *Store) ListEscalated(ctx context.Context, minLevel int, statuses []stri
 	return out, translate(err)
 }
 
+// CountEscalated counts the requests in one of statuses whose escalation
+// level is at least minLevel.
+func (s *Store) CountEscalated(ctx context.Context, minLevel int, statuses []string) (int, error) {
+	var n int64
+	err := s.with(ctx).Model(&Request{}).Where("escalation_level >= ? AND status IN ?", minLevel, statuses).Count(&n).Error
+	return int(n), translate(err)
+}
+
 // ListStaffUsers returns every staff user, ordered by email.
 func (s *Store) ListStaffUsers(ctx context.Context) ([]StaffUser, error) {
 	var out []StaffUser

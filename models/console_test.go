@@ -67,6 +67,12 @@ func TestConsoleCountsDeadlinesAndEscalations(t *testing.T) {
 	if ids != "cbe" { // level 3 first, then level 2 by due date
 		t.Fatalf("escalated = %q", ids)
 	}
+	if n, err := s.CountEscalated(ctx, 2, active); err != nil || n != 3 {
+		t.Fatalf("count escalated = %d %v", n, err)
+	}
+	if n, _ := s.CountEscalated(ctx, 3, active); n != 1 {
+		t.Fatalf("count level 3 = %d", n)
+	}
 }
 
 func TestConsoleStaffAndKeys(t *testing.T) {
