@@ -289,13 +289,14 @@ func (s *Server) renderForm(c echo.Context, status int, v formValues, fe *reques
 			name := fmt.Sprintf("correction_%d_", i+1)
 			f.Corrections = append(f.Corrections, correctionRow{N: i + 1,
 				Item: formField{ID: id + "field", Name: name + "field", Label: "What is wrong", Type: "text", Value: row.Field,
-					Hint: "For example: postal address, date of birth.", MaxLength: 2000, Required: i == 0},
+					MaxLength: 2000, Required: i == 0},
 				Current: formField{ID: id + "current", Name: name + "current", Label: "What we have now", Type: "text",
 					Value: row.Current, MaxLength: 2000},
 				Requested: formField{ID: id + "requested", Name: name + "requested", Label: "What it should be", Type: "text",
 					Value: row.Requested, MaxLength: 2000, Required: i == 0},
 			})
 		}
+		f.Corrections[0].Item.Hint = "For example: postal address, date of birth."
 	case "opt_out":
 		f.Scope = formChecks{ID: "scope", Legend: "What do you want to opt out of?", Hint: "Choose all that apply.", Type: "checkbox"}
 		for _, sc := range policy.OptOutScopes {

@@ -248,6 +248,10 @@ func TestFormPostNeedsTheCSRFToken(t *testing.T) {
 	if p := b.post("/requests", form, map[string]string{"Sec-Fetch-Site": "cross-site"}); p.Status != http.StatusForbidden {
 		t.Fatalf("cross-site: %d", p.Status)
 	}
+	// Same-site (a sibling subdomain) without the token.
+	if p := b.post("/requests", noToken, map[string]string{"Sec-Fetch-Site": "same-site"}); p.Status != http.StatusForbidden {
+		t.Fatalf("same-site without token: %d", p.Status)
+	}
 	// No cookie at all.
 	if p := newFormClient(t, app).post("/requests", form, nil); p.Status != http.StatusForbidden {
 		t.Fatalf("no cookie: %d", p.Status)
@@ -255,6 +259,12 @@ func TestFormPostNeedsTheCSRFToken(t *testing.T) {
 	app.Deliver()
 	if n := len(app.Resend.Emails()); n != 0 {
 		t.Fatalf("a refused post sent %d emails", n)
+	}
+
+	// A browser announcing a same-origin post is trusted on that header
+	// (echo's CSRF middleware): no token needed.
+	if p := newFormClient(t, app).post("/requests", noToken, map[string]string{"Sec-Fetch-Site": "same-origin"}); p.Status != http.StatusOK {
+		t.Fatalf("same-origin browser post: %d", p.Status)
 	}
 
 	ok := b.post("/requests", form, nil).want(200)
