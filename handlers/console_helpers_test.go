@@ -143,6 +143,6 @@ func consoleText(p *consolePage) string {
 	return s
 }
 
-func text(p *consolePage, sel string) string {
+func consoleSel(p *consolePage, sel string) string {
 	return strings.Join(strings.Fields(p.Doc.Find(sel).Text()), " ")
 }

@@ -27,7 +27,7 @@ func consoleStaff(t *testing.T, app *apptest.App, email, role string) *models.St
 	return u
 }
 
-func setCookie(t *testing.T, p *consolePage, name string) *http.Cookie {
+func consoleSetCookie(t *testing.T, p *consolePage, name string) *http.Cookie {
 	t.Helper()
 	for _, c := range p.Resp.Cookies() {
 		if c.Name == name {
@@ -67,7 +67,7 @@ func TestConsoleSignInSessionAndSignOut(t *testing.T) {
 	}
 	// The CSRF cookie: HttpOnly, SameSite=Strict, only under /admin, not
 	// Secure on an http base URL; the form carries its token.
-	csrf := setCookie(t, login, "rd_admin_csrf")
+	csrf := consoleSetCookie(t, login, "rd_admin_csrf")
 	if !csrf.HttpOnly || csrf.SameSite != http.SameSiteStrictMode || csrf.Path != "/admin" || csrf.Secure {
 		t.Fatalf("CSRF cookie flags: %+v", csrf)
 	}
@@ -80,7 +80,7 @@ func TestConsoleSignInSessionAndSignOut(t *testing.T) {
 
 	// A wrong password: 401, the form again with the email kept.
 	bad := cc.post("/admin/login", url.Values{"email": {"agent@example.com"}, "password": {"wrong horse battery"}, "next": {next}})
-	if bad.Status != 401 || !strings.Contains(text(bad, "#login-error"), "email or password is wrong") {
+	if bad.Status != 401 || !strings.Contains(consoleSel(bad, "#login-error"), "email or password is wrong") {
 		t.Fatalf("wrong password: %d %s", bad.Status, consoleText(bad))
 	}
 	if v, _ := bad.Doc.Find("#login-email").Attr("value"); v != "agent@example.com" {
@@ -99,7 +99,7 @@ func TestConsoleSignInSessionAndSignOut(t *testing.T) {
 	if ok.Status != 303 || ok.Header.Get("Location") != next {
 		t.Fatalf("sign-in: %d %q", ok.Status, ok.Header.Get("Location"))
 	}
-	sess := setCookie(t, ok, "rd_session")
+	sess := consoleSetCookie(t, ok, "rd_session")
 	if !sess.HttpOnly || sess.SameSite != http.SameSiteLaxMode || sess.Path != "/admin" || sess.Secure {
 		t.Fatalf("session cookie flags: %+v", sess)
 	}
@@ -111,7 +111,7 @@ func TestConsoleSignInSessionAndSignOut(t *testing.T) {
 		t.Fatalf("the session's token is not the API's JWT: %d", r.Status)
 	}
 	queue := cc.follow(ok)
-	if queue.Status != 200 || !strings.Contains(text(queue, "#signed-in-as"), "agent@example.com") || text(queue, "#signed-in-role") != "agent" {
+	if queue.Status != 200 || !strings.Contains(consoleSel(queue, "#signed-in-as"), "agent@example.com") || consoleSel(queue, "#signed-in-role") != "agent" {
 		t.Fatalf("queue after sign-in: %d %s", queue.Status, consoleText(queue))
 	}
 	if queue.Doc.Find(`#logout-form input[name="_csrf"]`).Length() != 1 || queue.Doc.Find("#logout").Length() != 1 {
@@ -127,14 +127,14 @@ func TestConsoleSignInSessionAndSignOut(t *testing.T) {
 	if out.Status != 303 || out.Header.Get("Location") != "/admin/login" {
 		t.Fatalf("sign-out: %d %q", out.Status, out.Header.Get("Location"))
 	}
-	if c := setCookie(t, out, "rd_session"); c.MaxAge >= 0 || c.Value != "" || c.Path != "/admin" {
+	if c := consoleSetCookie(t, out, "rd_session"); c.MaxAge >= 0 || c.Value != "" || c.Path != "/admin" {
 		t.Fatalf("sign-out cookie: %+v", c)
 	}
 	if cc.cookie("rd_session") != "" {
 		t.Fatal("the session cookie survived sign-out")
 	}
 	after := cc.follow(out)
-	if !strings.Contains(text(after, "#flash"), "signed out") {
+	if !strings.Contains(consoleSel(after, "#flash"), "signed out") {
 		t.Fatalf("no sign-out notice: %s", consoleText(after))
 	}
 	if p := cc.get("/admin"); p.Status != 303 {
@@ -249,7 +249,7 @@ func TestConsoleCookiesAreSecureUnderHTTPS(t *testing.T) {
 	https := &apptest.App{T: t, URL: hs.URL}
 	cc := newConsoleClient(t, https)
 	login := cc.get("/admin/login")
-	csrf := setCookie(t, login, "rd_admin_csrf")
+	csrf := consoleSetCookie(t, login, "rd_admin_csrf")
 	if !csrf.Secure {
 		t.Fatalf("CSRF cookie not Secure under https: %+v", csrf)
 	}
@@ -262,7 +262,7 @@ func TestConsoleCookiesAreSecureUnderHTTPS(t *testing.T) {
 	if p.Status != 303 {
 		t.Fatalf("sign-in: %d %s", p.Status, consoleText(p))
 	}
-	if s := setCookie(t, p, "rd_session"); !s.Secure || !s.HttpOnly {
+	if s := consoleSetCookie(t, p, "rd_session"); !s.Secure || !s.HttpOnly {
 		t.Fatalf("session cookie under https: %+v", s)
 	}
 }
@@ -283,7 +283,7 @@ func TestConsoleSignInIsThrottled(t *testing.T) {
 	// password, and for every email from this address.
 	right := url.Values{"email": {"agent@example.com"}, "password": {"correct horse battery"}}
 	p := cc.post("/admin/login", right)
-	if p.Status != 429 || p.Header.Get("Retry-After") != "840" || !strings.Contains(text(p, "#login-error"), "try again in 14 minute") {
+	if p.Status != 429 || p.Header.Get("Retry-After") != "840" || !strings.Contains(consoleSel(p, "#login-error"), "try again in 14 minute") {
 		t.Fatalf("sixth attempt: %d Retry-After %q %s", p.Status, p.Header.Get("Retry-After"), consoleText(p))
 	}
 	if p := cc.post("/admin/login", url.Values{"email": {"other@example.com"}, "password": {"correct horse battery"}}); p.Status != 429 {
