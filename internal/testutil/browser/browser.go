@@ -109,6 +109,12 @@ func (b *Browser) Text(sel string) string {
 	return strings.TrimSpace(run(b, chromedp.Text(chromedp.CSS(sel))))
 }
 
+// Value returns the current value of the input matching sel.
+func (b *Browser) Value(sel string) string {
+	b.t.Helper()
+	return run(b, chromedp.Evaluate[string](`document.querySelector(`+quote(sel)+`).value`))
+}
+
 // Count returns how many elements match sel right now (no waiting).
 func (b *Browser) Count(sel string) int {
 	b.t.Helper()
