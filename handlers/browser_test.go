@@ -94,3 +94,93 @@ func TestBrowserRequesterJourney(t *testing.T) {
 	b.Open(app.URL+"/?type=correction", "#request-form")
 	b.Screenshot("public-8-form-phone")
 }
+
+// login signs a staff user in through the console's form.
+func login(t *testing.T, app *apptest.App, b *browser.Browser, email string) {
+	t.Helper()
+	b.Open(app.URL+"/admin/login", "#login-form")
+	b.Do(chromedp.SendKeys(chromedp.CSS("#login-email"), email),
+		chromedp.SendKeys(chromedp.CSS("#login-password"), "correct horse battery"))
+	b.Submit("#login-submit", "#logout")
+}
+
+// waitFor polls the database until cond holds (the page said it is done;
+// this checks what was stored).
+func storedStatus(t *testing.T, app *apptest.App, id string) string {
+	t.Helper()
+	r, err := app.Store.GetRequest(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Status
+}
+
+// A staff member signs in, finds the request in the queue, starts, extends
+// and completes it; an auditor sees the same request with no action; an
+// admin's pages (staff, API keys, outbox) render.
+func TestBrowserConsoleJourney(t *testing.T) {
+	app := apptest.New(t, apptest.Options{Now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)})
+	app.StaffToken("agent@example.com", "agent")
+	app.StaffToken("auditor@example.com", "auditor")
+	app.StaffToken("admin@example.com", "admin")
+	openRequest(t, app, map[string]any{"type": "deletion", "regime": "default", "email": "other@example.com"})
+	id := openRequest(t, app, map[string]any{"type": "access", "regime": "gdpr", "name": "Ana Example"})
+	ref, _ := app.Store.GetRequest(context.Background(), id)
+
+	b := browser.New(t)
+	b.Open(app.URL+"/admin", "#login-form") // signed out: sent to the login page
+	b.Screenshot("console-1-login")
+	login(t, app, b, "agent@example.com")
+	b.Screenshot("console-2-dashboard")
+
+	b.Open(app.URL+"/admin/requests", "tr.queue-row")
+	if n := b.Count("tr.queue-row"); n != 2 {
+		t.Fatalf("queue shows %d requests, want 2", n)
+	}
+	b.Do(chromedp.SendKeys(chromedp.CSS("input[name=q]"), ref.Reference))
+	b.Submit("#filter-submit", `tr.queue-row[data-reference="`+ref.Reference+`"]`)
+	if n := b.Count("tr.queue-row"); n != 1 {
+		t.Fatalf("searching %s shows %d rows", ref.Reference, n)
+	}
+	b.Screenshot("console-3-queue")
+	b.Submit("#request-link-"+id, "#request-title")
+	if !strings.Contains(b.Text("#request-title"), ref.Reference) || b.Text("#fact-email") != "subject@example.com" {
+		t.Fatalf("detail page: %q %q", b.Text("#request-title"), b.Text("#fact-email"))
+	}
+	b.Screenshot("console-4-request-open")
+
+	b.Submit("#start-submit", "#action-extend")
+	if got := storedStatus(t, app, id); got != "in_progress" {
+		t.Fatalf("after start: %s", got)
+	}
+	b.Do(chromedp.SendKeys(chromedp.CSS("#extend-days"), "10"),
+		chromedp.SendKeys(chromedp.CSS("#extend-reason"), "Several systems hold your data."))
+	b.Submit("#extend-submit", "#flash")
+	if r, _ := app.Store.GetRequest(context.Background(), id); r.ExtendedDueAt == nil {
+		t.Fatalf("not extended; page says %q", b.Text("#flash"))
+	}
+	b.Screenshot("console-5-request-extended")
+	b.Submit("#complete-submit", "#flash")
+	if got := storedStatus(t, app, id); got != "completed" || b.Count("#action-complete") != 0 {
+		t.Fatalf("after complete: %s", got)
+	}
+	b.Screenshot("console-6-request-completed")
+
+	auditor := browser.New(t)
+	login(t, app, auditor, "auditor@example.com")
+	other := openRequest(t, app, map[string]any{"type": "export", "email": "third@example.com"})
+	auditor.Open(app.URL+"/admin/requests/"+other, "#request-title")
+	if auditor.Count("#actions form") != 0 || auditor.Count("#read-only-note") != 1 {
+		t.Fatalf("the auditor sees %d action forms", auditor.Count("#actions form"))
+	}
+	auditor.Screenshot("console-7-auditor-request")
+
+	admin := browser.New(t)
+	login(t, app, admin, "admin@example.com")
+	for _, p := range []struct{ path, name string }{
+		{"/admin/staff", "console-8-staff"}, {"/admin/apikeys", "console-9-apikeys"}, {"/admin/outbox", "console-10-outbox"},
+	} {
+		admin.Open(app.URL+p.path, "main h1")
+		admin.Screenshot(p.name)
+	}
+}

@@ -109,6 +109,27 @@ func (b *Browser) Text(sel string) string {
 	return strings.TrimSpace(run(b, chromedp.Text(chromedp.CSS(sel))))
 }
 
+// Submit clicks sel (a submit button or a link) and waits until the next
+// page has loaded and shows waitFor. The old page is marked first, so an
+// element it also had cannot be mistaken for the new page's.
+func (b *Browser) Submit(sel, waitFor string) {
+	b.t.Helper()
+	run(b, chromedp.Evaluate[bool](`window.__rdOld = true`))
+	b.Do(chromedp.Click(chromedp.CSS(sel)))
+	probe := `!window.__rdOld && document.readyState === 'complete' && document.querySelector(` + quote(waitFor) + `) !== null`
+	deadline := time.Now().Add(step)
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](probe))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.t.Fatalf("browser: after clicking %s, no page with %s (at %s)", sel, waitFor, b.Location())
+}
+
 // Value returns the current value of the input matching sel.
 func (b *Browser) Value(sel string) string {
 	b.t.Helper()
