@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/rightsdesk/rightsdesk/internal/policy"
 	"github.com/rightsdesk/rightsdesk/internal/testutil/apptest"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
@@ -299,5 +300,38 @@ func TestConsoleDashboard(t *testing.T) {
 	cc.login("agent@example.com")
 	if p := cc.get("/admin"); p.Doc.Find("#no-metrics").Length() != 1 {
 		t.Error("no metrics sentence for an empty year")
+	}
+}
+
+// Weeks are counted in the policy's time zone: at 20:00 UTC on Sunday 8
+// March it is already Monday 9 March in Kolkata, so a request due on
+// Saturday 14 March there is due this week.
+func TestConsoleDashboardWeeksInThePolicyZone(t *testing.T) {
+	pol, err := policy.Parse([]byte("organization: {name: Zone Org}\nrequest_types: [access]\ntimezone: Asia/Kolkata\n"), "zone.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := apptest.New(t, apptest.Options{Policy: pol, Now: time.Date(2026, 3, 8, 20, 0, 0, 0, time.UTC)})
+	consoleStaff(t, app, "agent@example.com", models.RoleAgent)
+	ist := pol.Location()
+	r, err := app.Requests.SubmitForRequester(context.Background(), requests.Actor{Kind: "staff", Name: "agent@example.com"},
+		requests.StaffInput{Input: requests.Input{Type: "access", Email: "z@example.com"}, ReceivedAt: time.Date(2026, 2, 12, 10, 0, 0, 0, ist), Verified: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.DeadlineAt.In(ist).Format("Mon 2 Jan 15:04"); got != "Sat 14 Mar 23:59" {
+		t.Fatalf("due %s", got)
+	}
+	cc := newConsoleClient(t, app)
+	cc.login("agent@example.com")
+	p := cc.get("/admin")
+	if consoleSel(p, "#n-due-week") != "1" || !strings.Contains(consoleSel(p, "#key-numbers"), "to 15 Mar 2026") {
+		t.Fatalf("this week in Kolkata: %s", consoleSel(p, "#key-numbers"))
+	}
+	if got := p.Doc.Find(`#due-chart g[data-bucket="week-0"]`).AttrOr("data-count", ""); got != "1" {
+		t.Fatalf("this week's bar: %q", got)
+	}
+	if !strings.Contains(consoleSel(p, "footer"), "Asia/Kolkata") {
+		t.Fatal("the zone is not named")
 	}
 }
