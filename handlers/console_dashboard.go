@@ -25,7 +25,6 @@ type consoleDashboard struct {
 	Counts                                       []consoleStatusCount
 	Total, Open, DueThisWeek, Overdue, Escalated int
 	WeekEnd                                      time.Time // the last day of this week
-	TodayISO                                     string
 	Chart                                        consoleChart
 	Year                                         int
 	Metrics                                      []reports.TypeMetrics
@@ -76,7 +75,7 @@ func (cn *console) dashboard(c echo.Context) error {
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
 	monday := today.AddDate(0, 0, -((int(today.Weekday()) + 6) % 7))
 	nextMonday := monday.AddDate(0, 0, 7)
-	d.WeekEnd, d.TodayISO = nextMonday.AddDate(0, 0, -1), today.Format("2006-01-02")
+	d.WeekEnd = nextMonday.AddDate(0, 0, -1)
 
 	// Buckets: overdue, this week, the next weeks one by one, later.
 	bars := []consoleBar{{Key: "overdue", Label: "Overdue", Long: "Overdue", Class: "bar-overdue"},
