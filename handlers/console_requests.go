@@ -298,6 +298,18 @@ func (cn *console) requestAction(c echo.Context) error {
 		in.Days = n
 	}
 	id := c.Param("id")
+	// The form carries the version of the request it was shown with: an
+	// action decided on a stale page (someone else acted meanwhile) is
+	// refused rather than applied twice. A note is welcome whatever changed.
+	if v := form.Get("version"); v != "" && action != lifecycle.Note {
+		cur, err := cn.Store.GetRequest(c.Request().Context(), id)
+		if err != nil {
+			return err
+		}
+		if strconv.Itoa(cur.Version) != v {
+			return cn.actionProblem(id, models.ErrConflict)
+		}
+	}
 	_, err = cn.Requests.Act(c.Request().Context(), consoleActor(c), id, in)
 	var fe *requests.FieldError
 	switch {
@@ -306,13 +318,21 @@ func (cn *console) requestAction(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/admin/requests/"+url.PathEscape(id))
 	case errors.As(err, &fe):
 		return cn.showRequest(c, http.StatusUnprocessableEntity, &consoleActionFailure{action: action, field: fe.Field, message: fe.Message, form: form})
+	}
+	return cn.actionProblem(id, err)
+}
+
+// actionProblem is the page for an action refused by the state machine or
+// by a concurrent change.
+func (cn *console) actionProblem(id string, err error) error {
+	switch {
 	case errors.Is(err, lifecycle.ErrIllegal):
 		return &consoleProblem{Status: http.StatusConflict, Heading: "Not possible now",
 			Message: "The request's status does not allow this action (" + err.Error() + "). Nothing was changed; someone may have acted on it meanwhile.",
 			Back:    &consoleLink{Href: "/admin/requests/" + url.PathEscape(id), Label: "Back to the request"}}
 	case errors.Is(err, models.ErrConflict):
 		return &consoleProblem{Status: http.StatusConflict, Heading: "Someone changed it meanwhile",
-			Message: "Someone else changed this request while you were working on it, so nothing was saved. Reload it, check what changed, and try again.",
+			Message: "Someone else changed this request after you opened it, so nothing was saved. Reload it, check what changed, and try again.",
 			Back:    &consoleLink{Href: "/admin/requests/" + url.PathEscape(id), Label: "Reload the request"}}
 	}
 	return err

@@ -431,3 +431,38 @@ func TestConsoleStaffIntake(t *testing.T) {
 		t.Fatalf("unverified intake page: %s", consoleText(up))
 	}
 }
+
+// An action decided on a page someone else has since changed is refused
+// with 409, and changes nothing; a note is still taken.
+func TestConsoleStalePageIsAConflict(t *testing.T) {
+	app := apptest.New(t, apptest.Options{})
+	consoleStaff(t, app, "agent@example.com", models.RoleAgent)
+	admin := app.StaffToken("admin@example.com", models.RoleAdmin)
+	id := openRequest(t, app, map[string]any{"type": "access"})
+	cc := newConsoleClient(t, app)
+	cc.login("agent@example.com")
+	page := cc.get("/admin/requests/" + id)
+	version, ok := page.Doc.Find(`#action-extend input[name="version"]`).Attr("value")
+	if !ok || version == "" || page.Doc.Find(`form.action input[name="version"]`).Length() != len(formsOf(page)) {
+		t.Fatal("the action forms carry no version")
+	}
+	// Someone else extends meanwhile.
+	if r := act(app, admin, id, map[string]any{"action": "extend", "days": 5, "reason": "first"}); r.Status != 200 {
+		t.Fatalf("API extend: %d %s", r.Status, r.Body)
+	}
+	before, _ := app.Store.GetRequest(context.Background(), id)
+	stale := consoleAct(cc, id, url.Values{"version": {version}, "action": {"extend"}, "days": {"5"}, "reason": {"second"}})
+	if stale.Status != 409 || !strings.Contains(consoleSel(stale, "#error-title"), "Someone changed it") || stale.Doc.Find(`#error-back[href="/admin/requests/`+id+`"]`).Length() != 1 {
+		t.Fatalf("stale extend: %d %s", stale.Status, consoleText(stale))
+	}
+	if after, _ := app.Store.GetRequest(context.Background(), id); after.Version != before.Version {
+		t.Fatal("a stale action changed the request")
+	}
+	if r := consoleAct(cc, id, url.Values{"version": {version}, "action": {"note"}, "note": {"saw the extension"}}); r.Status != 303 {
+		t.Fatalf("note on a stale page: %d %s", r.Status, consoleText(r))
+	}
+	fresh, _ := cc.get("/admin/requests/" + id).Doc.Find(`#action-start input[name="version"]`).Attr("value")
+	if r := consoleAct(cc, id, url.Values{"version": {fresh}, "action": {"start"}}); r.Status != 303 {
+		t.Fatalf("start on a fresh page: %d %s", r.Status, consoleText(r))
+	}
+}
