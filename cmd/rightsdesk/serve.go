@@ -43,6 +43,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 		fmt.Fprintf(stdout, "bootstrap admin created; its generated password (shown once): %s\n", pw)
 	} else if created {
 		log.Info("bootstrap admin created from RIGHTSDESK_ADMIN_EMAIL")
+	} else if n, err := a.store.CountStaffUsers(ctx); err == nil && n == 0 {
+		// A first run with nobody to sign in to the console: say how.
+		fmt.Fprintln(stdout, "no staff user yet: restart with RIGHTSDESK_ADMIN_EMAIL=you@example.com (a password is generated and printed once), or run `rightsdesk admin create --email you@example.com --role admin`")
 	}
 
 	dispatcher, err := a.dispatcher(log)
