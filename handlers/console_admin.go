@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/templates"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
 )
 
@@ -41,7 +42,7 @@ func (cn *console) showStaff(c echo.Context, status int, values, errs map[string
 	}
 	p := consoleStaffPage{Users: users, Values: values, Errors: errs}
 	for _, r := range models.Roles {
-		p.Roles = append(p.Roles, consoleOption{r, consoleWords(r)})
+		p.Roles = append(p.Roles, consoleOption{r, templates.Words(r)})
 	}
 	return cn.render(c, status, "staff", "Staff users", p)
 }
@@ -160,7 +161,7 @@ type consoleOutboxPage struct {
 func (cn *console) outboxPage(c echo.Context) error {
 	p := consoleOutboxPage{Dev: cn.DevOutbox, Status: c.QueryParam("status")}
 	for _, st := range outboxStatuses {
-		p.Statuses = append(p.Statuses, consoleOption{st, consoleWords(st)})
+		p.Statuses = append(p.Statuses, consoleOption{st, templates.Words(st)})
 	}
 	status := http.StatusOK
 	if p.Status != "" && !slices.Contains(outboxStatuses, p.Status) {

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rightsdesk/rightsdesk/internal/policy"
 	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/templates"
 	"github.com/rightsdesk/rightsdesk/workflows/clocks"
 	"github.com/rightsdesk/rightsdesk/workflows/escalation"
 	"github.com/rightsdesk/rightsdesk/workflows/lifecycle"
@@ -87,13 +88,13 @@ func (cn *console) queue(c echo.Context) error {
 		Q: qp.Get("q"), Limit: qp.Get("limit"), Cursor: qp.Get("cursor")}
 	p := consoleQueuePage{Q: lq, Errors: map[string]string{}}
 	for _, st := range lifecycle.Statuses {
-		p.Statuses = append(p.Statuses, consoleOption{st, consoleWords(st)})
+		p.Statuses = append(p.Statuses, consoleOption{st, templates.Words(st)})
 	}
 	for _, t := range policy.RequestTypes {
-		p.Types = append(p.Types, consoleOption{t, consoleWords(t)})
+		p.Types = append(p.Types, consoleOption{t, templates.Words(t)})
 	}
 	for _, rg := range clocks.Regimes {
-		p.Regimes = append(p.Regimes, consoleOption{rg, consoleWords(rg)})
+		p.Regimes = append(p.Regimes, consoleOption{rg, templates.Words(rg)})
 	}
 	for l := 0; l <= escalation.Late; l++ {
 		p.Levels = append(p.Levels, consoleOption{strconv.Itoa(l), "Level " + strconv.Itoa(l)})
@@ -142,20 +143,6 @@ func (cn *console) queue(c echo.Context) error {
 		}
 	}
 	return cn.render(c, status, "queue", "Queue", p)
-}
-
-func consoleWords(s string) string {
-	switch s {
-	case "opt_out":
-		return "opt-out"
-	case "uk_gdpr":
-		return "UK GDPR"
-	case "gdpr", "ccpa", "dpdp", "lgpd":
-		return strings.ToUpper(s)
-	case "us_state":
-		return "US state"
-	}
-	return strings.ReplaceAll(s, "_", " ")
 }
 
 // consoleEventRow is one timeline entry as staff see it.
@@ -239,7 +226,7 @@ func (cn *console) showRequest(c echo.Context, status int, fail *consoleActionFa
 				return err
 			}
 			for _, u := range ws {
-				p.Workers = append(p.Workers, consoleOption{u.Email, u.Email + " (" + consoleWords(u.Role) + ")"})
+				p.Workers = append(p.Workers, consoleOption{u.Email, u.Email + " (" + templates.Words(u.Role) + ")"})
 			}
 		}
 	}
@@ -356,10 +343,10 @@ func (cn *console) newIntakePage() consoleIntakePage {
 	pol := cn.Requests.Policy()
 	p := consoleIntakePage{Zone: pol.Location().String(), Values: map[string]string{}, Errors: map[string]string{}}
 	for _, t := range pol.RequestTypes {
-		p.Types = append(p.Types, consoleOption{t, consoleWords(t)})
+		p.Types = append(p.Types, consoleOption{t, templates.Words(t)})
 	}
 	for _, rg := range pol.OfferedRegimes() {
-		p.Regimes = append(p.Regimes, consoleOption{rg, consoleWords(rg)})
+		p.Regimes = append(p.Regimes, consoleOption{rg, templates.Words(rg)})
 	}
 	for _, rel := range requests.Relationships {
 		label := map[string]string{"self": "the data subject", "authorized_agent": "an authorised agent",
@@ -382,7 +369,7 @@ func consoleTitleOr(title, key string) string {
 	if title != "" {
 		return title
 	}
-	return consoleWords(key)
+	return templates.Words(key)
 }
 
 func (cn *console) intakePage(c echo.Context) error {

@@ -84,7 +84,7 @@ func RenderConsole(w io.Writer, name string, data any) error {
 }
 
 var consoleFuncs = template.FuncMap{
-	"words":    words,
+	"words":    Words,
 	"date":     func(v any) string { return formatTime(v, "2 Jan 2006") },
 	"datetime": func(v any) string { return formatTime(v, "2 Jan 2006 15:04 MST") },
 	"join":     strings.Join,
@@ -100,9 +100,9 @@ var consoleFuncs = template.FuncMap{
 	},
 }
 
-// words turns an API name into words: in_progress → in progress, opt_out →
-// opt-out.
-func words(s string) string {
+// Words turns an API name into words: in_progress → in progress, opt_out →
+// opt-out, uk_gdpr → UK GDPR. Handlers use it for labels built in Go.
+func Words(s string) string {
 	switch s {
 	case "opt_out":
 		return "opt-out"

@@ -33,8 +33,8 @@ func TestConsolePagesParse(t *testing.T) {
 
 func TestConsoleFuncs(t *testing.T) {
 	for in, want := range map[string]string{"opt_out": "opt-out", "in_progress": "in progress", "uk_gdpr": "UK GDPR", "ccpa": "CCPA", "us_state": "US state"} {
-		if got := words(in); got != want {
-			t.Errorf("words(%q) = %q", in, got)
+		if got := Words(in); got != want {
+			t.Errorf("Words(%q) = %q", in, got)
 		}
 	}
 	at := time.Date(2026, 3, 2, 15, 4, 0, 0, time.UTC)
