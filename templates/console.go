@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"io/fs"
-	"path"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -22,65 +19,15 @@ import (
 //go:embed console/*.html
 var consoleFiles embed.FS
 
-var (
-	consoleOnce sync.Once
-	consoleSets map[string]*template.Template
-	consoleErr  error
-)
-
-// consoleShared are parsed into every console page.
-var consoleShared = []string{"console/layout.html", "console/partials.html"}
-
-func consoleSet() (map[string]*template.Template, error) {
-	consoleOnce.Do(func() {
-		entries, err := fs.Glob(consoleFiles, "console/*.html")
-		if err != nil {
-			consoleErr = err
-			return
-		}
-		consoleSets = map[string]*template.Template{}
-		for _, name := range entries {
-			if slices.Contains(consoleShared, name) {
-				continue
-			}
-			base := strings.TrimSuffix(path.Base(name), ".html")
-			files := append(slices.Clone(consoleShared), name)
-			t, err := template.New("layout.html").Funcs(consoleFuncs).ParseFS(consoleFiles, files...)
-			if err != nil {
-				consoleErr = fmt.Errorf("templates: console page %s: %w", base, err)
-				return
-			}
-			consoleSets[base] = t
-		}
-	})
-	return consoleSets, consoleErr
-}
+// consolePages are parsed with the console layout and partials.
+var consolePages = &pageSets{fsys: consoleFiles, dir: "console", shared: []string{"layout.html", "partials.html"}, funcs: consoleFuncs}
 
 // ConsolePages lists the console's page names (for tests).
-func ConsolePages() ([]string, error) {
-	sets, err := consoleSet()
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for name := range sets {
-		out = append(out, name)
-	}
-	slices.Sort(out)
-	return out, nil
-}
+func ConsolePages() ([]string, error) { return consolePages.names() }
 
 // RenderConsole writes a console page inside the console layout.
 func RenderConsole(w io.Writer, name string, data any) error {
-	sets, err := consoleSet()
-	if err != nil {
-		return err
-	}
-	t, ok := sets[name]
-	if !ok {
-		return fmt.Errorf("templates: no console page %q", name)
-	}
-	return t.Execute(w, data)
+	return consolePages.render(w, name, data)
 }
 
 var consoleFuncs = template.FuncMap{

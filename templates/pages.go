@@ -2,13 +2,10 @@ package templates
 
 import (
 	"embed"
-	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
 	"path"
-	"strings"
-	"sync"
 )
 
 //go:embed pages/*.html
@@ -23,69 +20,25 @@ func Static() fs.FS {
 	return sub
 }
 
-var (
-	pagesOnce sync.Once
-	pageSets  map[string]*template.Template
-	pagesErr  error
-)
+// publicPages are the requester's pages: the layout, the partials
+// pages/_*.html, and one page each.
+var publicPages = &pageSets{fsys: pageFiles, dir: "pages", shared: publicShared(), funcs: pageFuncs}
 
-// pageSet builds one template set per page (the layout, the partials
-// pages/_*.html, plus that page), so that every page can define "content"
-// without the last one parsed winning.
-func pageSet() (map[string]*template.Template, error) {
-	pagesOnce.Do(func() {
-		entries, err := fs.Glob(pageFiles, "pages/*.html")
-		if err != nil {
-			pagesErr = err
-			return
-		}
-		partials, err := fs.Glob(pageFiles, "pages/_*.html")
-		if err != nil {
-			pagesErr = err
-			return
-		}
-		pageSets = map[string]*template.Template{}
-		for _, name := range entries {
-			base := strings.TrimSuffix(path.Base(name), ".html")
-			if base == "layout" || strings.HasPrefix(base, "_") {
-				continue
-			}
-			files := append([]string{"pages/layout.html"}, partials...)
-			t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(pageFiles, append(files, name)...)
-			if err != nil {
-				pagesErr = fmt.Errorf("templates: page %s: %w", base, err)
-				return
-			}
-			pageSets[base] = t
-		}
-	})
-	return pageSets, pagesErr
+// publicShared lists the layout and the partials (files starting with _).
+func publicShared() []string {
+	shared := []string{"layout.html"}
+	partials, _ := fs.Glob(pageFiles, "pages/_*.html") // the pattern is valid
+	for _, p := range partials {
+		shared = append(shared, path.Base(p))
+	}
+	return shared
 }
 
 var pageFuncs = template.FuncMap{
-	"label": typeLabel,
-}
-
-// typeLabel turns an API type name into words: opt_out → opt-out.
-func typeLabel(s string) string {
-	switch s {
-	case "opt_out":
-		return "opt-out"
-	case "consent_withdrawal":
-		return "consent withdrawal"
-	}
-	return strings.ReplaceAll(s, "_", " ")
+	"label": Words,
 }
 
 // RenderPage writes a public page inside the common layout.
 func RenderPage(w io.Writer, name string, data any) error {
-	sets, err := pageSet()
-	if err != nil {
-		return err
-	}
-	t, ok := sets[name]
-	if !ok {
-		return fmt.Errorf("templates: no page %q", name)
-	}
-	return t.Execute(w, data)
+	return publicPages.render(w, name, data)
 }
