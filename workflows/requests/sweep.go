@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/rightsdesk/rightsdesk/models"
@@ -148,7 +149,7 @@ func (s *Service) redactOne(ctx context.Context, tx *models.Store, r *models.Req
 // and queues the notices of every level it crossed.
 func (s *Service) escalateOne(ctx context.Context, tx *models.Store, r *models.Request, now time.Time) (bool, error) {
 	unverified := r.Status == lifecycle.PendingVerification
-	if !unverified && !isActive(r.Status) {
+	if !unverified && !slices.Contains(activeStatuses, r.Status) {
 		return false, nil
 	}
 	paused := r.Status == lifecycle.AwaitingRequester && s.policy.Rules(r.Regime).PauseWhileAwaiting
@@ -170,15 +171,6 @@ func (s *Service) escalateOne(ctx context.Context, tx *models.Store, r *models.R
 	}
 	note := fmt.Sprintf("escalation level %d → %d: %s; %d notice(s) queued", from, target, reasonText[reason], sent)
 	return true, s.event(ctx, tx, r, System, lifecycle.Escalate, r.Status, note, true)
-}
-
-func isActive(status string) bool {
-	for _, a := range activeStatuses {
-		if a == status {
-			return true
-		}
-	}
-	return false
 }
 
 // reasonText is the fixed wording of each escalation reason, used in events
