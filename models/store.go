@@ -33,6 +33,14 @@ var (
 type Store struct {
 	db      *gorm.DB
 	dialect string
+	// hot holds the prepared statements of the hot path; nil in a
+	// transaction-bound Store.
+	hot *hotStatements
+	// dsn is the driver's connection string (for the PostgreSQL listener).
+	dsn string
+	// afterCommit collects what runs once the outermost transaction has
+	// committed; nil outside a transaction.
+	afterCommit *[]func()
 }
 
 // Open connects to a database URL: sqlite://PATH or postgres://… (also
@@ -75,7 +83,7 @@ func Open(databaseURL string) (*Store, error) {
 		sqlDB.SetMaxOpenConns(20)
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	}
-	return &Store{db: db, dialect: dialect}, nil
+	return &Store{db: db, dialect: dialect, hot: &hotStatements{}, dsn: dsn}, nil
 }
 
 // ParseDatabaseURL splits RIGHTSDESK_DATABASE_URL into a dialect and the DSN
@@ -136,11 +144,37 @@ func (s *Store) Close() error {
 func (s *Store) SQL() (*sql.DB, error) { return s.db.DB() }
 
 // InTx runs fn in one transaction: everything fn writes through tx commits
-// together or not at all. Nested calls join the outer transaction.
+// together or not at all. Nested calls join the outer transaction (as a
+// savepoint).
 func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
-	return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&Store{db: gtx, dialect: s.dialect})
+	if s.afterCommit != nil {
+		return s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+			return fn(&Store{db: gtx, dialect: s.dialect, dsn: s.dsn, afterCommit: s.afterCommit})
+		})
+	}
+	var hooks []func()
+	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+		return fn(&Store{db: gtx, dialect: s.dialect, dsn: s.dsn, afterCommit: &hooks})
 	})
+	if err == nil {
+		for _, h := range hooks {
+			h()
+		}
+	}
+	return err
+}
+
+// AfterCommit runs fn once the transaction s belongs to has committed (at
+// once outside a transaction). Caches use it to drop what the transaction
+// changed: dropping before the commit would let a reader cache the old
+// value again. A hook registered in a savepoint that rolls back still runs,
+// so hooks must be harmless when nothing changed.
+func (s *Store) AfterCommit(fn func()) {
+	if s.afterCommit == nil {
+		fn()
+		return
+	}
+	*s.afterCommit = append(*s.afterCommit, fn)
 }
 
 func (s *Store) with(ctx context.Context) *gorm.DB { return s.db.WithContext(ctx) }

@@ -18,8 +18,9 @@ const MinSecretBytes = 32
 // Keys are independent keys derived from the one secret, so that a key
 // leaked from one use (say a JWT key) reveals nothing about the others.
 type Keys struct {
-	jwt   []byte
-	token []byte
+	jwt     []byte
+	token   []byte
+	webhook []byte
 }
 
 // Derive expands the master secret with HKDF-SHA256, one label per use.
@@ -31,7 +32,7 @@ func Derive(master []byte) Keys {
 		}
 		return k
 	}
-	return Keys{jwt: derive("jwt v1"), token: derive("link-token v1")}
+	return Keys{jwt: derive("jwt v1"), token: derive("link-token v1"), webhook: derive("webhook-secret v1")}
 }
 
 // JWTKey signs staff JWTs (HS256).
@@ -46,6 +47,15 @@ func (k Keys) HashToken(token string) string {
 	m := hmac.New(sha256.New, k.token)
 	m.Write([]byte(token))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// WebhookSecret is the signing secret of a webhook endpoint (or data system)
+// with that id: derived, so it is never stored and a database dump signs
+// nothing. Rotating RIGHTSDESK_SECRET changes every signing secret.
+func (k Keys) WebhookSecret(id string) string {
+	m := hmac.New(sha256.New, k.webhook)
+	m.Write([]byte(id))
+	return "whsec_" + hex.EncodeToString(m.Sum(nil))
 }
 
 // APIKeyPrefix starts every API key, so that leaked keys are easy to spot
