@@ -14,6 +14,7 @@ import (
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
+	"github.com/rightsdesk/rightsdesk/workflows/webhooks"
 	"golang.org/x/time/rate"
 )
 
@@ -22,6 +23,7 @@ type Deps struct {
 	Store    *models.Store
 	Requests *requests.Service
 	Staff    *staff.Service
+	Webhooks *webhooks.Service
 	JWT      *auth.JWT
 	Log      *slog.Logger
 	// PublicRate limits the public POST endpoints per client IP, in
