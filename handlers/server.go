@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/rightsdesk/rightsdesk/internal/auth"
 	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/workflows/consents"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
 	"github.com/rightsdesk/rightsdesk/workflows/webhooks"
@@ -24,6 +25,7 @@ type Deps struct {
 	Requests *requests.Service
 	Staff    *staff.Service
 	Webhooks *webhooks.Service
+	Consents *consents.Service
 	JWT      *auth.JWT
 	Log      *slog.Logger
 	// PublicRate limits the public POST endpoints per client IP, in

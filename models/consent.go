@@ -295,3 +295,28 @@ func (s *Store) rebind(q string) string {
 	}
 	return b.String()
 }
+
+// ConsentLink is an emailed consent-center link, stored only as its keyed
+// hash. It is a bookmark (not single-use) and expires.
+type ConsentLink struct {
+	ID        string
+	TokenHash string
+	Subject   string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// CreateConsentLink stores a link's hash.
+func (s *Store) CreateConsentLink(ctx context.Context, l *ConsentLink) error {
+	l.CreatedAt, l.ExpiresAt = utc(l.CreatedAt), utc(l.ExpiresAt)
+	return translate(s.with(ctx).Create(l).Error)
+}
+
+// ConsentLinkByHash finds a link by its hash.
+func (s *Store) ConsentLinkByHash(ctx context.Context, hash string) (*ConsentLink, error) {
+	var l ConsentLink
+	if err := s.with(ctx).Where("token_hash = ?", hash).Take(&l).Error; err != nil {
+		return nil, translate(err)
+	}
+	return &l, nil
+}

@@ -28,10 +28,12 @@ var emailFS embed.FS
 type EmailData struct {
 	OrgName, Reference, RequestType, Status, Regime string
 	Link, PackageLink                               string
-	DueAt, Note                                     string
-	OfficerName, OfficerEmail                       string
-	AuthorityName, AuthorityAddress                 string
-	ConsoleLink                                     string
+	// ConsentLink opens the requester's consent center.
+	ConsentLink                     string
+	DueAt, Note                     string
+	OfficerName, OfficerEmail       string
+	AuthorityName, AuthorityAddress string
+	ConsoleLink                     string
 	// Why is a staff notice's reason: a fixed phrase chosen by rightsdesk,
 	// never text a requester or staff member typed (staff notices show no
 	// requester content; Note is for the requester's own messages).

@@ -26,6 +26,7 @@ func realistic() EmailData {
 		ConsoleLink:      "http://localhost:8080/admin/requests/0198c0de-1111-7000-8000-000000000001",
 		EscalationLevel:  2,
 		Systems:          []string{"CRM", "Billing warehouse"},
+		ConsentLink:      "http://localhost:8080/consents/CONSENTLINKTOKENABCDEFGHIJ",
 		Purposes: []PurposeChange{
 			{Title: "Marketing emails", State: "withdrawn"},
 			{Title: "Use of my content to train models", State: "granted"},
@@ -39,13 +40,14 @@ var wantLinks = map[string][]func(EmailData) string{
 	"received":        {link},
 	"info_needed":     {link},
 	"extended":        {link},
-	"completed":       {link, func(d EmailData) string { return d.PackageLink }},
+	"completed":       {link, func(d EmailData) string { return d.PackageLink }, func(d EmailData) string { return d.ConsentLink }},
 	"denied":          {link},
 	"withdrawn":       {link},
 	"overdue":         {link},
 	"overdue_staff":   {func(d EmailData) string { return d.ConsoleLink }},
 	"routed_staff":    {func(d EmailData) string { return d.ConsoleLink }},
 	"consent_changed": {link},
+	"consent_link":    {link},
 }
 
 func link(d EmailData) string { return d.Link }

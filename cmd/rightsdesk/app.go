@@ -9,13 +9,16 @@ import (
 	"time"
 
 	"github.com/rightsdesk/rightsdesk/internal/auth"
+	"github.com/rightsdesk/rightsdesk/internal/cachebus"
 	"github.com/rightsdesk/rightsdesk/internal/config"
 	"github.com/rightsdesk/rightsdesk/internal/mail"
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
 	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/workflows/consents"
 	"github.com/rightsdesk/rightsdesk/workflows/outbox"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
+	"github.com/rightsdesk/rightsdesk/workflows/webhooks"
 )
 
 // app is everything a subcommand may need, built from the configuration.
@@ -25,8 +28,12 @@ type app struct {
 	keys     secrets.Keys
 	requests *requests.Service
 	staff    *staff.Service
-	jwt      *auth.JWT
-	now      func() time.Time
+	consents *consents.Service
+	webhooks *webhooks.Service
+	// bus carries cache invalidations between instances; serve runs it.
+	bus *cachebus.Bus
+	jwt *auth.JWT
+	now func() time.Time
 }
 
 func wallClock() time.Time { return time.Now() }
@@ -66,9 +73,15 @@ func openApp(ctx context.Context, env func(string) (string, bool)) (*app, error)
 	}
 	keys := secrets.Derive([]byte(secret))
 	a := &app{cfg: cfg, store: store, keys: keys, now: wallClock}
+	a.bus = cachebus.New(store, slog.Default())
+	queue := webhooks.NewQueue()
+	a.webhooks = webhooks.NewService(store, keys, queue, a.now)
+	a.consents = consents.New(store, cfg.Policy, consents.Config{BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, Keys: keys},
+		a.now, a.bus, queue)
 	a.requests = requests.New(store, cfg.Policy, requests.Config{
 		BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, Keys: keys,
 		Retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour,
+		Consents:  a.consents,
 	}, a.now)
 	a.staff = staff.New(store, a.now)
 	a.jwt = auth.NewJWT(keys.JWTKey(), 12*time.Hour, a.now)

@@ -58,6 +58,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 
 	srv := handlers.New(handlers.Deps{
 		Store: a.store, Requests: a.requests, Staff: a.staff, JWT: a.jwt, Log: log, Now: a.now,
+		Consents: a.consents, Webhooks: a.webhooks,
 		BaseURL: a.cfg.BaseURL, DevOutbox: dispatcher.Sender == nil,
 		PublicRate: rate.Every(2 * time.Second), PublicBurst: 20,
 	})
@@ -73,6 +74,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 	go func() { defer wg.Done(); dispatcher.Run(bg, a.cfg.OutboxInterval) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); runSweeper(bg, a.requests, a.cfg.SweepInterval, log) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); a.bus.Run(bg) }()
 
 	log.Info("rightsdesk listening", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "database", a.store.Dialect(), "version", version)
 	errc := make(chan error, 1)

@@ -13,6 +13,9 @@ import (
 type emailExtras struct {
 	Link string
 	Note string
+	// ConsentLink and Purposes tell the requester of consent changes.
+	ConsentLink string
+	Purposes    []templates.PurposeChange
 }
 
 // email renders a message to the requester and writes it to the outbox in
@@ -27,6 +30,8 @@ func (s *Service) email(ctx context.Context, tx *models.Store, r *models.Request
 		Link:        x.Link,
 		DueAt:       s.formatDate(r),
 		Note:        x.Note,
+		ConsentLink: x.ConsentLink,
+		Purposes:    x.Purposes,
 	}
 	if name == "denied" || name == "overdue" {
 		a := authorityFor(r.Regime)

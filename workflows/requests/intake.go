@@ -23,6 +23,9 @@ func (s *Service) Submit(ctx context.Context, in Input) (*models.Request, error)
 		return nil, err
 	}
 	return s.create(ctx, v, "api", s.clock(), Requester, "submit", "", func(tx *models.Store, r *models.Request) error {
+		if err := s.recordGPC(ctx, tx, r, in.GPC); err != nil {
+			return err
+		}
 		return s.sendVerification(ctx, tx, r)
 	})
 }

@@ -25,6 +25,9 @@ func (s *Service) SubmitWeb(ctx context.Context, in Input) (*models.Request, err
 		return nil, err
 	}
 	return s.create(ctx, v, "web", s.clock(), Requester, "submit", "", func(tx *models.Store, r *models.Request) error {
+		if err := s.recordGPC(ctx, tx, r, in.GPC); err != nil {
+			return err
+		}
 		return s.sendVerification(ctx, tx, r)
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/rightsdesk/rightsdesk/internal/policy"
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
 	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/workflows/consents"
 	"github.com/rightsdesk/rightsdesk/workflows/lifecycle"
 )
 
@@ -54,6 +55,9 @@ type Config struct {
 	// Retention is how long a closed request keeps its personal data
 	// (RIGHTSDESK_RETENTION_DAYS); zero means the contract's 730 days.
 	Retention time.Duration
+	// Consents records the consent changes that requests make (verified
+	// opt_out and consent_withdrawal requests, GPC signals); nil records none.
+	Consents *consents.Service
 }
 
 // Service runs the request workflow.

@@ -26,6 +26,10 @@ type Input struct {
 	Nominee          *models.Nominee
 	RelatedReference string
 	ConcernsChild    bool
+	// GPC is set when the submission carried the Global Privacy Control
+	// header (Sec-GPC: 1): an opt-out of sale/sharing and targeted ads is
+	// recorded for the email at once.
+	GPC bool
 }
 
 // Relationships a requester can have with the data subject.

@@ -154,6 +154,9 @@ func (s *Service) markVerified(ctx context.Context, tx *models.Store, r *models.
 			return err
 		}
 	}
+	if withdrawsConsent(r.Type) && s.cfg.Consents != nil {
+		return s.actOnConsent(ctx, tx, r, actor)
+	}
 	link, err := s.statusLink(ctx, tx, r)
 	if err != nil {
 		return err

@@ -19,15 +19,18 @@ import (
 
 	"github.com/rightsdesk/rightsdesk/handlers"
 	"github.com/rightsdesk/rightsdesk/internal/auth"
+	"github.com/rightsdesk/rightsdesk/internal/cachebus"
 	"github.com/rightsdesk/rightsdesk/internal/mail"
 	"github.com/rightsdesk/rightsdesk/internal/policy"
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
 	"github.com/rightsdesk/rightsdesk/internal/testutil/fakeresend"
 	"github.com/rightsdesk/rightsdesk/internal/testutil/testdb"
 	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/workflows/consents"
 	"github.com/rightsdesk/rightsdesk/workflows/outbox"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
+	"github.com/rightsdesk/rightsdesk/workflows/webhooks"
 	"golang.org/x/time/rate"
 )
 
@@ -60,6 +63,14 @@ type App struct {
 	Staff    *staff.Service
 	Requests *requests.Service
 	Policy   *policy.Policy
+	Consents *consents.Service
+	// Bus carries cache invalidations (its PostgreSQL listener runs for the
+	// test's lifetime).
+	Bus *cachebus.Bus
+	// WebhookQueue and WebhookService are the consent webhooks' outbox and
+	// endpoint management.
+	WebhookQueue   *webhooks.Queue
+	WebhookService *webhooks.Service
 }
 
 // Options change the defaults of New.
@@ -88,7 +99,17 @@ func New(t testing.TB, o Options) *App {
 	store := testdb.Open(t)
 	keys := secrets.Derive([]byte("test secret of at least thirty-two bytes!"))
 	a := &App{T: t, Store: store, Clock: clk, Resend: fakeresend.New(t), Policy: o.Policy}
-	a.Requests = requests.New(store, o.Policy, requests.Config{BaseURL: "http://rightsdesk.test", MailFrom: "privacy@example.com", Keys: keys}, clk.Now)
+	a.Bus = cachebus.New(store, quiet)
+	busCtx, stopBus := context.WithCancel(context.Background())
+	busDone := make(chan struct{})
+	go func() { defer close(busDone); a.Bus.Run(busCtx) }()
+	t.Cleanup(func() { stopBus(); <-busDone })
+	a.WebhookQueue = webhooks.NewQueue()
+	a.WebhookService = webhooks.NewService(store, keys, a.WebhookQueue, clk.Now)
+	a.Consents = consents.New(store, o.Policy, consents.Config{BaseURL: "http://rightsdesk.test", MailFrom: "privacy@example.com", Keys: keys},
+		clk.Now, a.Bus, a.WebhookQueue)
+	a.Requests = requests.New(store, o.Policy, requests.Config{BaseURL: "http://rightsdesk.test", MailFrom: "privacy@example.com", Keys: keys,
+		Consents: a.Consents}, clk.Now)
 	a.Staff = staff.New(store, clk.Now)
 	sender, err := mail.NewResend("re_test", a.Resend.URL(), nil)
 	if err != nil {
@@ -99,6 +120,7 @@ func New(t testing.TB, o Options) *App {
 		a.Outbox.Sender = nil
 	}
 	srv := handlers.New(handlers.Deps{Store: store, Requests: a.Requests, Staff: a.Staff, Log: quiet,
+		Consents: a.Consents, Webhooks: a.WebhookService,
 		JWT: auth.NewJWT(keys.JWTKey(), time.Hour, clk.Now), PublicRate: o.PublicRate, PublicBurst: o.PublicBurst, Now: clk.Now,
 		BaseURL: "http://rightsdesk.test", DevOutbox: o.DevOutbox})
 	hs := httptest.NewServer(srv.Handler())

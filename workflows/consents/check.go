@@ -1,0 +1,94 @@
+package consents
+
+import (
+	"context"
+	"time"
+
+	"github.com/rightsdesk/rightsdesk/models"
+)
+
+// State is the current consent of one subject for one purpose.
+type State struct {
+	Purpose string     `json:"purpose"`
+	Granted bool       `json:"granted"`
+	Since   *time.Time `json:"since"`  // nil while at the policy's default
+	Source  string     `json:"source"` // "default" while at the policy's default
+}
+
+// SourceDefault is State.Source for a purpose no event has touched.
+const SourceDefault = "default"
+
+// identityStates is what the cache holds per identity: the recorded state of
+// each policy purpose (by position), or nothing for a subject never seen.
+type identityStates struct {
+	states []*models.ConsentState
+}
+
+// Check answers "may I?" for one subject and purpose: the hot path. The
+// subject is named by subject_id when given, else by email.
+func (s *Service) Check(ctx context.Context, in Identity, purpose string) (State, error) {
+	id, err := s.validIdentity(in, true)
+	if err != nil {
+		return State{}, err
+	}
+	if err := s.validPurpose(purpose); err != nil {
+		return State{}, err
+	}
+	st, err := s.lookup(ctx, id)
+	if err != nil {
+		return State{}, err
+	}
+	return s.stateOf(st, s.purpose[purpose]), nil
+}
+
+// lookup reads an identity's states from the cache, else from the database
+// (then caches them, unless a write invalidated anything meanwhile).
+func (s *Service) lookup(ctx context.Context, id identity) (*identityStates, error) {
+	key, column, value := emailKey(id.email), "email_norm", id.email
+	if id.subjectID != "" {
+		key, column, value = subjectKey(id.subjectID), "subject_id", id.subjectID
+	}
+	if st, ok := s.cache.Get(key); ok {
+		return st, nil
+	}
+	ticket := s.cache.Ticket()
+	rows, err := s.store.ConsentStatesByIdentity(ctx, column, value)
+	if err != nil {
+		return nil, err
+	}
+	st := &identityStates{states: make([]*models.ConsentState, len(s.policy.Purposes))}
+	for i := range rows.States {
+		if pos, ok := s.purpose[rows.States[i].Purpose]; ok {
+			st.states[pos] = &rows.States[i]
+		}
+	}
+	s.cache.Fill(ticket, key, st)
+	return st, nil
+}
+
+// stateOf is the state of the purpose at position pos.
+func (s *Service) stateOf(st *identityStates, pos int) State {
+	p := s.policy.Purposes[pos]
+	if rec := st.states[pos]; rec != nil {
+		since := rec.Since
+		return State{Purpose: p.Key, Granted: rec.Granted, Since: &since, Source: rec.Source}
+	}
+	return State{Purpose: p.Key, Granted: p.DefaultGranted(), Source: SourceDefault}
+}
+
+// States returns the state of every policy purpose, in the policy's order.
+func (s *Service) States(ctx context.Context, in Identity) ([]State, error) {
+	id, err := s.validIdentity(in, true)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.lookup(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]State, len(s.policy.Purposes))
+	for i := range out {
+		out[i] = s.stateOf(st, i)
+	}
+	return out, nil
+}

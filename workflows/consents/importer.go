@@ -1,0 +1,278 @@
+package consents
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rightsdesk/rightsdesk/models"
+)
+
+// Import formats.
+const (
+	FormatJSONLines = "jsonl"
+	FormatCSV       = "csv"
+)
+
+// ImportLine is one existing consent record brought in by a company that
+// adopts rightsdesk. ExternalID is the record's id in the old system: a
+// line whose ExternalID is already recorded is skipped, so an import can be
+// run again after a failure.
+type ImportLine struct {
+	ExternalID    string `json:"external_id"`
+	Email         string `json:"email"`
+	SubjectID     string `json:"subject_id"`
+	Purpose       string `json:"purpose"`
+	Action        string `json:"action"`
+	At            string `json:"at"` // RFC 3339
+	PolicyVersion string `json:"policy_version"`
+	Evidence      string `json:"evidence"`
+}
+
+// importColumns are the CSV header names, the JSON fields of ImportLine.
+var importColumns = []string{"external_id", "email", "subject_id", "purpose", "action", "at", "policy_version", "evidence"}
+
+// ImportReport says what became of each line.
+type ImportReport struct {
+	Lines      int           `json:"lines"`
+	Imported   int           `json:"imported"`
+	Duplicates int           `json:"duplicates"`
+	Failed     int           `json:"failed"`
+	Errors     []ImportError `json:"errors"`
+	// ErrorsTruncated says more lines failed than Errors lists.
+	ErrorsTruncated bool `json:"errors_truncated"`
+}
+
+// ImportError is one refused line. Line counts from 1 (a CSV header is line 1).
+type ImportError struct {
+	Line       int    `json:"line"`
+	ExternalID string `json:"external_id,omitempty"`
+	Field      string `json:"field,omitempty"`
+	Message    string `json:"message"`
+}
+
+const (
+	importChunk     = 500
+	maxImportErrors = 1000
+	maxImportLine   = 64 << 10
+)
+
+// ErrImportFormat: the file as a whole cannot be read (an unknown format, a
+// CSV without the header); nothing was written.
+var ErrImportFormat = errors.New("import format")
+
+// Import records the lines of r (format jsonl or csv) with source "import",
+// a transaction per chunk of lines; a bad line is reported and skipped, the
+// others are recorded.
+func (s *Service) Import(ctx context.Context, actor, format string, r io.Reader) (*ImportReport, error) {
+	rep := &ImportReport{Errors: []ImportError{}}
+	var chunk []numbered
+	flush := func() error {
+		err := s.importChunk(ctx, actor, chunk, rep)
+		chunk = chunk[:0]
+		return err
+	}
+	add := func(n numbered) error {
+		rep.Lines++
+		chunk = append(chunk, n)
+		if len(chunk) == importChunk {
+			return flush()
+		}
+		return nil
+	}
+	var err error
+	switch format {
+	case FormatJSONLines:
+		err = readJSONLines(r, add, rep)
+	case FormatCSV:
+		err = readCSV(r, add, rep)
+	default:
+		return nil, fmt.Errorf("%w: want jsonl or csv", ErrImportFormat)
+	}
+	if err == nil && len(chunk) > 0 {
+		err = flush()
+	}
+	return rep, err
+}
+
+type numbered struct {
+	line int
+	in   ImportLine
+	bad  *ImportError // a line that could not be parsed
+}
+
+func readJSONLines(r io.Reader, add func(numbered) error, rep *ImportReport) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), maxImportLine)
+	n := 0
+	for sc.Scan() {
+		n++
+		raw := bytes.TrimSpace(sc.Bytes())
+		if len(raw) == 0 {
+			continue
+		}
+		var in ImportLine
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		item := numbered{line: n}
+		if err := dec.Decode(&in); err != nil || dec.More() {
+			item.bad = &ImportError{Line: n, Message: "not a JSON object of the import fields (" + strings.Join(importColumns, ", ") + ")"}
+		}
+		item.in = in
+		if err := add(item); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%w: line %d: %v", ErrImportFormat, n+1, err)
+	}
+	return nil
+}
+
+func readCSV(r io.Reader, add func(numbered) error, rep *ImportReport) error {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("%w: the first line must name the columns (%s)", ErrImportFormat, strings.Join(importColumns, ", "))
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if !slices.Contains(importColumns, h) {
+			return fmt.Errorf("%w: unknown column %q; the columns are %s", ErrImportFormat, h, strings.Join(importColumns, ", "))
+		}
+		col[h] = i
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		item := numbered{line: line}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				item.line = pe.Line
+			}
+			item.bad = &ImportError{Line: item.line, Message: "not a CSV record: " + err.Error()}
+		} else if len(rec) != len(header) {
+			item.bad = &ImportError{Line: line, Message: fmt.Sprintf("has %d fields, the header %d", len(rec), len(header))}
+		} else {
+			get := func(name string) string {
+				if i, ok := col[name]; ok {
+					return rec[i]
+				}
+				return ""
+			}
+			item.in = ImportLine{ExternalID: get("external_id"), Email: get("email"), SubjectID: get("subject_id"),
+				Purpose: get("purpose"), Action: get("action"), At: get("at"),
+				PolicyVersion: get("policy_version"), Evidence: get("evidence")}
+		}
+		if err := add(item); err != nil {
+			return err
+		}
+	}
+}
+
+// importChunk records one chunk in one transaction; each line in a
+// savepoint, so that a refused line leaves the others.
+func (s *Service) importChunk(ctx context.Context, actor string, chunk []numbered, rep *ImportReport) error {
+	fail := func(e ImportError) {
+		rep.Failed++
+		if len(rep.Errors) < maxImportErrors {
+			rep.Errors = append(rep.Errors, e)
+		} else {
+			rep.ErrorsTruncated = true
+		}
+	}
+	var valid []*event
+	var lines []numbered
+	for _, n := range chunk {
+		if n.bad != nil {
+			fail(*n.bad)
+			continue
+		}
+		ev, err := s.validateImport(n.in)
+		if err != nil {
+			e := ImportError{Line: n.line, ExternalID: n.in.ExternalID, Message: err.Error()}
+			var fe *FieldError
+			if errors.As(err, &fe) {
+				e.Field, e.Message = fe.Field, fe.Message
+			}
+			fail(e)
+			continue
+		}
+		valid = append(valid, ev)
+		lines = append(lines, n)
+	}
+	if len(valid) == 0 {
+		return nil
+	}
+	var imported, dupes int
+	var failed []ImportError
+	err := s.store.InTx(ctx, func(tx *models.Store) error {
+		imported, dupes, failed = 0, 0, nil
+		for i, ev := range valid {
+			var inserted bool
+			err := tx.InTx(ctx, func(sp *models.Store) error {
+				var err error
+				_, inserted, err = s.record(ctx, sp, actor, ev)
+				return err
+			})
+			switch {
+			case errors.Is(err, ErrSubjectConflict):
+				failed = append(failed, ImportError{Line: lines[i].line, ExternalID: ev.externalID, Field: "subject_id", Message: err.Error()})
+			case err != nil:
+				return err
+			case inserted:
+				imported++
+			default:
+				dupes++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rep.Imported += imported
+	rep.Duplicates += dupes
+	for _, f := range failed {
+		fail(f)
+	}
+	return nil
+}
+
+func (s *Service) validateImport(in ImportLine) (*event, error) {
+	if in.ExternalID == "" {
+		return nil, fieldErr("external_id", "is required: the record's id in the system it comes from")
+	}
+	if len(in.ExternalID) > maxSubjectID || !printable(in.ExternalID) {
+		return nil, fieldErr("external_id", "must be at most 200 printable characters")
+	}
+	at, err := time.Parse(time.RFC3339Nano, in.At)
+	if err != nil {
+		return nil, fieldErr("at", "must be a time in RFC 3339, such as 2025-03-01T12:00:00Z")
+	}
+	if at.After(s.clock().Add(time.Minute)) {
+		return nil, fieldErr("at", "is in the future")
+	}
+	ev, err := s.validate(RecordInput{Identity: Identity{Email: in.Email, SubjectID: in.SubjectID}, Purpose: in.Purpose,
+		Action: in.Action, Source: models.SourceImport, PolicyVersion: in.PolicyVersion, Evidence: in.Evidence})
+	if err != nil {
+		return nil, err
+	}
+	ev.at = at.UTC().Truncate(time.Microsecond)
+	ev.externalID = in.ExternalID
+	return ev, nil
+}
