@@ -218,7 +218,9 @@ func (s *Server) submitRequestForm(c echo.Context) error {
 	if !s.Requests.Policy().Offers(v.Type) {
 		return s.renderChooser(c, http.StatusBadRequest, v.Type, v.Related)
 	}
-	_, err = s.Requests.SubmitWeb(c.Request().Context(), v.input())
+	in := v.input()
+	in.GPC = gpc(c)
+	_, err = s.Requests.SubmitWeb(c.Request().Context(), in)
 	var fe *requests.FieldError
 	if errors.As(err, &fe) {
 		return s.renderForm(c, http.StatusUnprocessableEntity, v, fe)

@@ -42,12 +42,17 @@ func (s *Server) submitRequest(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
-	r, err := s.Requests.Submit(c.Request().Context(), b.input())
+	in := b.input()
+	in.GPC = gpc(c)
+	r, err := s.Requests.Submit(c.Request().Context(), in)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusAccepted, map[string]string{"id": r.ID, "reference": r.Reference, "status": r.Status})
 }
+
+// gpc reports a Global Privacy Control signal: the header Sec-GPC: 1.
+func gpc(c echo.Context) bool { return c.Request().Header.Get("Sec-GPC") == "1" }
 
 type verificationBody struct {
 	Token string `json:"token"`
