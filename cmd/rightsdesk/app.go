@@ -84,6 +84,7 @@ func openApp(ctx context.Context, env func(string) (string, bool)) (*app, error)
 		Consents:  a.consents,
 	}, a.now)
 	a.staff = staff.New(store, a.now)
+	a.staff.UseCache(a.bus)
 	a.jwt = auth.NewJWT(keys.JWTKey(), 12*time.Hour, a.now)
 	return a, nil
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rightsdesk/rightsdesk/internal/cachebus"
 	"github.com/rightsdesk/rightsdesk/models"
 )
 
@@ -69,7 +70,17 @@ func (s *Service) APIKeys(ctx context.Context) ([]models.APIKey, error) {
 
 // RevokeAPIKey revokes a key: the API refuses it from the next call on.
 func (s *Service) RevokeAPIKey(ctx context.Context, id string) (*models.APIKey, error) {
-	if err := s.store.RevokeAPIKey(ctx, id, s.now()); err != nil {
+	err := s.store.InTx(ctx, func(tx *models.Store) error {
+		if err := tx.RevokeAPIKey(ctx, id, s.now()); err != nil {
+			return err
+		}
+		if s.bus != nil {
+			return s.bus.Publish(ctx, tx, apiKeyTopic, cachebus.All)
+		}
+		s.keys.Flush()
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.store.APIKeyByID(ctx, id)

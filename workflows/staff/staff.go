@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/rightsdesk/rightsdesk/internal/cache"
+	"github.com/rightsdesk/rightsdesk/internal/cachebus"
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
 	"github.com/rightsdesk/rightsdesk/models"
 	"golang.org/x/crypto/bcrypt"
@@ -40,11 +42,29 @@ type Service struct {
 	// Made on first need: it costs a bcrypt hash, too much for start-up.
 	dummyOnce sync.Once
 	dummyHash []byte
+
+	// keys caches live API keys by hash (host applications present a key
+	// on every consent check); a revocation empties it on every instance.
+	keys *cache.Cache[string, models.APIKey]
+	bus  *cachebus.Bus
+	// touched is when each key's last_used_at was last written, so that a
+	// busy key costs one UPDATE a minute, not one per call.
+	touchedMu sync.Mutex
+	touched   map[string]time.Time
 }
+
+// apiKeyTopic is the cache bus topic of the API key cache.
+const apiKeyTopic = "apikey"
 
 // New returns a Service.
 func New(store *models.Store, now func() time.Time) *Service {
-	return &Service{store: store, now: now}
+	return &Service{store: store, now: now, keys: cache.New[string, models.APIKey](0), touched: map[string]time.Time{}}
+}
+
+// UseCache caches API key lookups, invalidated through bus.
+func (s *Service) UseCache(bus *cachebus.Bus) {
+	s.keys, s.bus = cache.New[string, models.APIKey](4096), bus
+	bus.Register(apiKeyTopic, s.keys)
 }
 
 // GeneratePassword returns a random password of 26 base32 characters.
@@ -159,21 +179,38 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, scopes []string
 	return key, k, nil
 }
 
-// APIKey finds the live key a caller presented and records its use.
+// APIKey finds the live key a caller presented and records its use
+// (last_used_at, written at most once a minute per key).
 func (s *Service) APIKey(ctx context.Context, key string) (*models.APIKey, error) {
 	if !strings.HasPrefix(key, secrets.APIKeyPrefix) || len(key) > 100 {
 		return nil, models.ErrNotFound
 	}
-	k, err := s.store.APIKeyByHash(ctx, secrets.HashAPIKey(key))
-	if err != nil {
-		return nil, err
+	hash := secrets.HashAPIKey(key)
+	k, ok := s.keys.Get(hash)
+	if !ok {
+		ticket := s.keys.Ticket()
+		found, err := s.store.APIKeyByHash(ctx, hash)
+		if err != nil {
+			return nil, err
+		}
+		k = *found
+		s.keys.Fill(ticket, hash, k)
 	}
 	now := s.now()
-	if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
-		return nil, err
+	s.touchedMu.Lock()
+	last, seen := s.touched[k.ID]
+	due := !seen || now.Sub(last) >= time.Minute || now.Before(last)
+	if due {
+		s.touched[k.ID] = now
+	}
+	s.touchedMu.Unlock()
+	if due {
+		if err := s.store.TouchAPIKey(ctx, k.ID, now); err != nil {
+			return nil, err
+		}
 	}
 	if k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute {
 		k.LastUsedAt = &now
 	}
-	return k, nil
+	return &k, nil
 }

@@ -111,6 +111,7 @@ func New(t testing.TB, o Options) *App {
 	a.Requests = requests.New(store, o.Policy, requests.Config{BaseURL: "http://rightsdesk.test", MailFrom: "privacy@example.com", Keys: keys,
 		Consents: a.Consents}, clk.Now)
 	a.Staff = staff.New(store, clk.Now)
+	a.Staff.UseCache(a.Bus)
 	sender, err := mail.NewResend("re_test", a.Resend.URL(), nil)
 	if err != nil {
 		t.Fatal(err)
