@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/workflows/consents"
 	"github.com/rightsdesk/rightsdesk/workflows/lifecycle"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
@@ -41,6 +42,7 @@ func toAPIError(err error) *APIError {
 	var ae *APIError
 	var fe *requests.FieldError
 	var ie *staff.InputError
+	var ce *consents.FieldError
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &ae):
@@ -50,6 +52,12 @@ func toAPIError(err error) *APIError {
 			return fieldError(http.StatusUnprocessableEntity, "unprocessable", fe.Field, fe.Field+" "+fe.Message)
 		}
 		return fieldError(http.StatusBadRequest, "invalid", fe.Field, fe.Field+" "+fe.Message)
+	case errors.As(err, &ce):
+		return fieldError(http.StatusBadRequest, "invalid", ce.Field, ce.Field+" "+ce.Message)
+	case errors.Is(err, consents.ErrSubjectConflict):
+		return fieldError(http.StatusConflict, "subject_conflict", "subject_id", err.Error())
+	case errors.Is(err, consents.ErrLink):
+		return apiErr(http.StatusNotFound, "token_not_found", err.Error())
 	case errors.As(err, &ie):
 		return fieldError(http.StatusBadRequest, "invalid", ie.Field, ie.Field+" "+ie.Message)
 	case errors.Is(err, requests.ErrLinkUnknown):

@@ -417,6 +417,8 @@ func TestResponsesMatchSpec(t *testing.T) {
 	}
 	c.do(specCall{method: "GET", path: "/api/v1/reports/metrics", bearer: writeKey, want: 403})
 
+	exerciseConsentAPI(t, c, app, auditor, writeKey)
+
 	// The public pages' forms.
 	exercisePageForms(t, c, app, confirmed.header.Get("Location"), admin)
 
@@ -526,4 +528,77 @@ func exercisePageForms(t *testing.T, c *specChecker, app *apptest.App, confirmed
 	c.do(specCall{method: "GET", path: loc.Path, want: 410})
 	c.do(specCall{method: "POST", path: answer, header: form, validInput: true, want: 410, body: csrf + "answer=Late."})
 	c.do(specCall{method: "POST", path: withdraw, header: form, validInput: true, want: 410, body: csrf})
+}
+
+// exerciseConsentAPI calls the host applications' consent API and the staff
+// subject view with good and bad input.
+func exerciseConsentAPI(t *testing.T, c *specChecker, app *apptest.App, auditor, requestsKey string) {
+	t.Helper()
+	host, _, err := app.Staff.CreateAPIKey(context.Background(), "shop", []string{"consents:read", "consents:write"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := c.do(specCall{method: "POST", path: "/api/v1/consents", bearer: host, validInput: true, want: 201,
+		body: map[string]any{"email": "ana@example.com", "subject_id": "u-1", "purpose": "model_training",
+			"action": "withdraw", "source": "web_form", "evidence": "settings page"}}).m(t)
+	c.do(specCall{method: "POST", path: "/api/v1/consents", bearer: host, validInput: true, want: 201,
+		body: map[string]any{"subject_id": "u-2", "purpose": "marketing", "action": "grant", "source": "api", "policy_version": "v9"}})
+	c.do(specCall{method: "POST", path: "/api/v1/consents", bearer: host, validInput: true, want: 409,
+		body: map[string]any{"email": "ana@example.com", "subject_id": "u-2", "purpose": "marketing", "action": "grant", "source": "api"}})
+	c.do(specCall{method: "POST", path: "/api/v1/consents", bearer: host, want: 400,
+		body: map[string]any{"email": "ana@example.com", "purpose": "astrology", "action": "grant", "source": "api"}})
+	c.do(specCall{method: "POST", path: "/api/v1/consents", bearer: host, badInput: true, want: 400,
+		body: map[string]any{"email": "ana@example.com", "purpose": "marketing", "action": "grant", "source": "api", "colour": "red"}})
+	c.do(specCall{method: "POST", path: "/api/v1/consents", bearer: host, badInput: true, want: 400,
+		body: map[string]any{"email": "ana@example.com", "purpose": "marketing", "action": "maybe", "source": "api"}})
+	c.do(specCall{method: "POST", path: "/api/v1/consents", bearer: requestsKey, want: 403,
+		body: map[string]any{"email": "ana@example.com", "purpose": "marketing", "action": "grant", "source": "api"}})
+	c.do(specCall{method: "POST", path: "/api/v1/consents", want: 401,
+		body: map[string]any{"email": "ana@example.com", "purpose": "marketing", "action": "grant", "source": "api"}})
+
+	st := c.do(specCall{method: "GET", path: "/api/v1/consents/check?email=ana@example.com&purpose=model_training", bearer: host, validInput: true, want: 200}).m(t)
+	if st["granted"] != false || st["source"] != "web_form" {
+		t.Fatalf("check after withdraw: %v", st)
+	}
+	def := c.do(specCall{method: "GET", path: "/api/v1/consents/check?subject_id=nobody&purpose=marketing", bearer: auditor, validInput: true, want: 200}).m(t)
+	if def["granted"] != true || def["source"] != "default" || def["since"] != nil {
+		t.Fatalf("check of an unknown subject: %v", def)
+	}
+	c.do(specCall{method: "GET", path: "/api/v1/consents/check?email=ana@example.com", bearer: host, badInput: true, want: 400})
+	c.do(specCall{method: "GET", path: "/api/v1/consents/check?email=ana@example.com&purpose=marketing&colour=red", bearer: host, want: 400})
+	c.do(specCall{method: "GET", path: "/api/v1/consents/check?purpose=marketing", bearer: requestsKey, want: 403})
+	c.do(specCall{method: "GET", path: "/api/v1/consents/check?purpose=marketing&email=a@example.com", want: 401})
+
+	subj := c.do(specCall{method: "GET", path: "/api/v1/subjects/consents?email=ana@example.com", bearer: auditor, validInput: true, want: 200}).m(t)
+	if subj["known"] != true || len(subj["history"].([]any)) != 1 {
+		t.Fatalf("subject view: %v", subj)
+	}
+	c.do(specCall{method: "GET", path: "/api/v1/subjects/consents?subject_id=never-seen", bearer: host, validInput: true, want: 200})
+	c.do(specCall{method: "GET", path: "/api/v1/subjects/consents", bearer: auditor, want: 400})
+	c.do(specCall{method: "GET", path: "/api/v1/subjects/consents?email=ana@example.com&subject_id=u-2", bearer: auditor, validInput: true, want: 409})
+	c.do(specCall{method: "GET", path: "/api/v1/subjects/consents?email=ana@example.com", want: 401})
+	c.do(specCall{method: "GET", path: "/api/v1/subjects/consents?email=ana@example.com", bearer: requestsKey, want: 403})
+
+	c.do(specCall{method: "GET", path: "/api/v1/consents/" + ev["id"].(string) + "/receipt", bearer: auditor, want: 200})
+	c.do(specCall{method: "GET", path: "/api/v1/consents/01950c6e-4f9a-7b8e-9a51-3c2d1e0f4a5b/receipt", bearer: auditor, want: 404})
+	c.do(specCall{method: "GET", path: "/api/v1/consents/" + ev["id"].(string) + "/receipt", want: 401})
+	c.do(specCall{method: "GET", path: "/api/v1/consents/" + ev["id"].(string) + "/receipt", bearer: requestsKey, want: 403})
+
+	lines := `{"external_id":"old-1","email":"lee@example.com","purpose":"marketing","action":"grant","at":"2024-05-01T09:00:00Z"}` + "\n" +
+		`{"external_id":"old-2","email":"lee@example.com","purpose":"nope","action":"grant","at":"2024-05-01T09:00:00Z"}` + "\n"
+	rep := c.do(specCall{method: "POST", path: "/api/v1/consents/import", bearer: host, body: lines,
+		header: map[string]string{"Content-Type": "application/x-ndjson"}, want: 200}).m(t)
+	if rep["imported"] != float64(1) || rep["failed"] != float64(1) {
+		t.Fatalf("import report: %v", rep)
+	}
+	c.do(specCall{method: "POST", path: "/api/v1/consents/import?format=csv", bearer: host, want: 200,
+		body: "external_id,email,subject_id,purpose,action,at,policy_version,evidence\nold-3,,u-9,marketing,withdraw,2025-02-01T09:00:00Z,v3,unsubscribe link\n",
+		header: map[string]string{"Content-Type": "text/csv"}})
+	c.do(specCall{method: "POST", path: "/api/v1/consents/import", bearer: host, body: "a,b\n1,2\n",
+		header: map[string]string{"Content-Type": "text/csv"}, want: 400})
+	c.do(specCall{method: "POST", path: "/api/v1/consents/import", bearer: host, body: `{"external_id":"x"}`, want: 415})
+	c.do(specCall{method: "POST", path: "/api/v1/consents/import", bearer: auditor, body: lines,
+		header: map[string]string{"Content-Type": "application/x-ndjson"}, want: 403})
+	c.do(specCall{method: "POST", path: "/api/v1/consents/import", body: lines,
+		header: map[string]string{"Content-Type": "application/x-ndjson"}, want: 401})
 }

@@ -67,7 +67,8 @@ func New(d Deps) *Server {
 	e.Use(middleware.RequestID())
 	e.Use(s.accessLog)
 	e.Use(middleware.Recover())
-	e.Use(middleware.BodyLimit("64K"))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K",
+		Skipper: func(c echo.Context) bool { return c.Request().URL.Path == importPath }}))
 	e.Use(securityHeaders)
 	s.routes()
 	return s
@@ -109,6 +110,7 @@ func (s *Server) routes() {
 	api.POST("/requests/:id/actions", s.actOnRequest, write)
 	api.GET("/outbox", s.listOutbox, read)
 	api.GET("/reports/metrics", s.reportMetrics, read)
+	s.consentRoutes(api)
 
 	e.GET("/static/*", staticHandler())
 	s.publicPages(public)
