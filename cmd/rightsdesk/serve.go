@@ -13,6 +13,7 @@ import (
 
 	"github.com/getsentry/sentry-go"
 	"github.com/rightsdesk/rightsdesk/handlers"
+	"github.com/rightsdesk/rightsdesk/workflows/webhooks"
 	"golang.org/x/time/rate"
 )
 
@@ -76,6 +77,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 	go func() { defer wg.Done(); runSweeper(bg, a.requests, a.cfg.SweepInterval, log) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); a.bus.Run(bg) }()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		(&webhooks.Dispatcher{Store: a.store, Keys: a.keys, Queue: a.webhooks.Queue(), Now: a.now, Log: log}).Run(bg, time.Second)
+	}()
 
 	log.Info("rightsdesk listening", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "database", a.store.Dialect(), "version", version)
 	errc := make(chan error, 1)

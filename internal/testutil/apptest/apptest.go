@@ -71,6 +71,8 @@ type App struct {
 	// endpoint management.
 	WebhookQueue   *webhooks.Queue
 	WebhookService *webhooks.Service
+	// Webhooks sends the webhook outbox; tests call RunOnce.
+	Webhooks *webhooks.Dispatcher
 }
 
 // Options change the defaults of New.
@@ -106,6 +108,7 @@ func New(t testing.TB, o Options) *App {
 	t.Cleanup(func() { stopBus(); <-busDone })
 	a.WebhookQueue = webhooks.NewQueue()
 	a.WebhookService = webhooks.NewService(store, keys, a.WebhookQueue, clk.Now)
+	a.Webhooks = &webhooks.Dispatcher{Store: store, Keys: keys, Queue: a.WebhookQueue, Now: clk.Now, Log: quiet}
 	a.Consents = consents.New(store, o.Policy, consents.Config{BaseURL: "http://rightsdesk.test", MailFrom: "privacy@example.com", Keys: keys},
 		clk.Now, a.Bus, a.WebhookQueue)
 	a.Requests = requests.New(store, o.Policy, requests.Config{BaseURL: "http://rightsdesk.test", MailFrom: "privacy@example.com", Keys: keys,
