@@ -1,12 +1,14 @@
 // Package cachebus tells every instance's caches what a write changed. On
 // SQLite one process owns the database, so invalidation is a local call after
 // the commit. On PostgreSQL several instances share the database: each write
-// also sends NOTIFY in its transaction (delivered on commit), every instance
-// LISTENs, and a writer waits until its own notification has come back
-// through the database before it answers, so that by the time a host sees
-// "201" every listening instance has been sent the invalidation. While an
-// instance's listener is down its caches are off and every read goes to the
-// database.
+// also sends NOTIFY in its transaction (delivered on commit) and every
+// instance LISTENs. A notification reaches the other instances a little
+// later than the writer, so the writer waits, before it answers, until every
+// live peer has acknowledged that it applied the invalidation (peers are
+// learnt from the channel itself: each instance says hello when it starts
+// listening and every 10 s). A peer that does not acknowledge within Wait is
+// taken for dead until it says hello again. While an instance's listener is
+// down its caches are off and every read goes to the database.
 package cachebus
 
 import (
@@ -46,9 +48,21 @@ type Bus struct {
 
 	mu     sync.Mutex
 	topics map[string][]Cache
-	wait   map[string]chan struct{} // nonce → closed when it arrives
-	seen   map[string]bool          // nonces that arrived before their writer looked
+	wait   map[string]*waiter // nonce → the writer waiting for it
+	early  map[string]*waiter // nonces whose news arrived before their writer looked
+	peers  map[string]time.Time
 }
+
+// waiter collects what a writer waits for: its own notification back, and
+// an acknowledgement from each peer.
+type waiter struct {
+	own  bool
+	acks map[string]bool
+	kick chan struct{} // signalled on every news
+}
+
+// peerTTL: a peer not heard from for this long is no longer waited for.
+const peerTTL = 30 * time.Second
 
 // New returns a bus for store. On PostgreSQL the caches stay off until Run
 // has its listener in place.
@@ -57,7 +71,8 @@ func New(store *models.Store, log *slog.Logger) *Bus {
 		log = slog.Default()
 	}
 	b := &Bus{store: store, log: log, remote: store.Dialect() == "postgres", self: rand.Text()[:10],
-		Wait: time.Second, topics: map[string][]Cache{}, wait: map[string]chan struct{}{}, seen: map[string]bool{}}
+		Wait: 500 * time.Millisecond, topics: map[string][]Cache{}, wait: map[string]*waiter{}, early: map[string]*waiter{},
+		peers: map[string]time.Time{}}
 	b.healthy.Store(!b.remote)
 	return b
 }
@@ -109,59 +124,129 @@ func (b *Bus) invalidate(topic string, keys ...string) {
 	}
 }
 
-// await blocks until the writer's own sync marker has come back, or Wait
-// passes, or the listener is down (then the caches are off anyway).
+// await blocks until the writer's own notification has come back and every
+// live peer has acknowledged it, or Wait passes (peers that stayed silent
+// are dropped), or the listener is down (then the caches are off anyway).
 func (b *Bus) await(nonce string) {
 	b.mu.Lock()
-	if b.seen[nonce] {
-		delete(b.seen, nonce)
+	w := b.early[nonce]
+	delete(b.early, nonce)
+	if w == nil {
+		w = &waiter{acks: map[string]bool{}}
+	}
+	w.kick = make(chan struct{}, 1)
+	b.wait[nonce] = w
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		delete(b.wait, nonce)
 		b.mu.Unlock()
-		return
-	}
-	ch := make(chan struct{})
-	b.wait[nonce] = ch
-	b.mu.Unlock()
-	if !b.healthy.Load() {
-		b.forget(nonce)
-		return
-	}
-	t := time.NewTimer(b.Wait)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-		b.forget(nonce)
-		b.log.Warn("cachebus: own notification did not come back in time", "wait", b.Wait.String())
+	}()
+	timeout := time.NewTimer(b.Wait)
+	defer timeout.Stop()
+	for {
+		if !b.healthy.Load() {
+			return
+		}
+		b.mu.Lock()
+		missing := b.missing(w)
+		b.mu.Unlock()
+		if w.own && len(missing) == 0 {
+			return
+		}
+		select {
+		case <-w.kick:
+		case <-timeout.C:
+			b.mu.Lock()
+			for _, p := range b.missing(w) {
+				delete(b.peers, p)
+			}
+			b.mu.Unlock()
+			b.log.Warn("cachebus: peers did not acknowledge an invalidation in time; no longer waiting for them",
+				"peers", len(missing), "wait", b.Wait.String())
+			return
+		}
 	}
 }
 
-func (b *Bus) forget(nonce string) {
-	b.mu.Lock()
-	delete(b.wait, nonce)
-	b.mu.Unlock()
+// missing lists the live peers that have not acknowledged w. Call with mu.
+func (b *Bus) missing(w *waiter) []string {
+	var out []string
+	now := time.Now()
+	for p, seen := range b.peers {
+		if now.Sub(seen) < peerTTL && !w.acks[p] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
-// receive handles one notification.
+// news records what arrived for a nonce: own is its own return, or ack a
+// peer's acknowledgement. Call with mu.
+func (b *Bus) news(nonce string, own bool, ack string) {
+	w := b.wait[nonce]
+	if w == nil {
+		if w = b.early[nonce]; w == nil {
+			if len(b.early) > 10_000 {
+				clear(b.early) // writers that never looked (rolled back after Publish)
+			}
+			w = &waiter{acks: map[string]bool{}}
+			b.early[nonce] = w
+		}
+	}
+	if own {
+		w.own = true
+	}
+	if ack != "" {
+		w.acks[ack] = true
+	}
+	if w.kick != nil {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// receive handles one notification: an invalidation, a writer's sync
+// marker, a peer's acknowledgement or a peer's hello.
 func (b *Bus) receive(payload string) {
-	topic, key, ok := strings.Cut(payload, ":")
+	kind, rest, ok := strings.Cut(payload, ":")
 	if !ok {
 		return
 	}
-	if topic != "sync" {
-		b.invalidate(topic, key)
-		return
+	switch kind {
+	case "hello":
+		if rest != b.self {
+			b.mu.Lock()
+			b.peers[rest] = time.Now()
+			b.mu.Unlock()
+		}
+	case "sync":
+		writer := rest[:min(len(rest), len(b.self))]
+		b.mu.Lock()
+		if writer == b.self {
+			b.news(rest, true, "")
+			b.mu.Unlock()
+			return
+		}
+		b.peers[writer] = time.Now()
+		b.mu.Unlock()
+		// The invalidations before the marker are applied (notifications
+		// are handled in order): say so to the writer.
+		go func() { _ = b.store.Notify(context.Background(), Channel, "ack:"+rest+":"+b.self) }()
+	case "ack":
+		nonce, peer, ok := strings.Cut(rest, ":")
+		if !ok || !strings.HasPrefix(nonce, b.self) {
+			return
+		}
+		b.mu.Lock()
+		b.peers[peer] = time.Now()
+		b.news(nonce, false, peer)
+		b.mu.Unlock()
+	default:
+		b.invalidate(kind, rest)
 	}
-	if !strings.HasPrefix(key, b.self) {
-		return // another instance's writer
-	}
-	b.mu.Lock()
-	if ch, ok := b.wait[key]; ok {
-		close(ch)
-		delete(b.wait, key)
-	} else {
-		b.seen[key] = true
-	}
-	b.mu.Unlock()
 }
 
 // Healthy reports whether invalidations from every instance reach this one.
@@ -175,15 +260,31 @@ func (b *Bus) setHealthy(on bool) {
 		all = append(all, cs...)
 	}
 	if !on {
-		clear(b.seen)
-		for n, ch := range b.wait {
-			close(ch)
-			delete(b.wait, n)
+		clear(b.early)
+		for _, w := range b.wait {
+			select {
+			case w.kick <- struct{}{}: // the writer sees the bus down and returns
+			default:
+			}
 		}
 	}
 	b.mu.Unlock()
 	for _, c := range all {
 		c.SetEnabled(on)
+	}
+}
+
+// hello tells the peers this instance listens, now and every 10 s.
+func (b *Bus) hello(ctx context.Context) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		_ = b.store.Notify(ctx, Channel, "hello:"+b.self)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 
@@ -196,10 +297,13 @@ func (b *Bus) Run(ctx context.Context) {
 	}
 	delay := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := b.store.Listen(ctx, Channel, func() {
+		lctx, stopHello := context.WithCancel(ctx)
+		err := b.store.Listen(lctx, Channel, func() {
 			b.setHealthy(true)
 			delay = 100 * time.Millisecond
+			go b.hello(lctx)
 		}, b.receive)
+		stopHello()
 		b.setHealthy(false)
 		if ctx.Err() != nil {
 			return
@@ -212,4 +316,17 @@ func (b *Bus) Run(ctx context.Context) {
 		}
 		delay = min(delay*2, 30*time.Second)
 	}
+}
+
+// Peers is how many other live instances this one waits for.
+func (b *Bus) Peers() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, seen := range b.peers {
+		if time.Since(seen) < peerTTL {
+			n++
+		}
+	}
+	return n
 }
