@@ -2,9 +2,25 @@ package models
 
 import (
 	"context"
+	"net/url"
 
 	"github.com/jackc/pgx/v5"
 )
+
+// Schema is the PostgreSQL schema the store works in (its search_path),
+// "public" unless the URL says otherwise; "" on SQLite. Notification
+// channels are per database, not per schema, so channels carry it.
+func (s *Store) Schema() string {
+	if s.dialect != "postgres" {
+		return ""
+	}
+	if u, err := url.Parse(s.dsn); err == nil {
+		if sp := u.Query().Get("search_path"); sp != "" {
+			return sp
+		}
+	}
+	return "public"
+}
 
 // Notify sends payload on a PostgreSQL channel; inside a transaction it is
 // delivered when the transaction commits, and not at all if it rolls back.

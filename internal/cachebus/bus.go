@@ -23,8 +23,16 @@ import (
 	"github.com/rightsdesk/rightsdesk/models"
 )
 
-// Channel is the PostgreSQL notification channel.
+// Channel is the PostgreSQL notification channel; a schema other than
+// public gets its own (channels are shared by a whole database).
 const Channel = "rightsdesk_cache"
+
+func channelFor(store *models.Store) string {
+	if sch := store.Schema(); sch != "" && sch != "public" {
+		return Channel + "_" + sch
+	}
+	return Channel
+}
 
 // All, as a key, drops every entry of a topic.
 const All = "*"
@@ -42,6 +50,7 @@ type Bus struct {
 	log     *slog.Logger
 	remote  bool   // PostgreSQL: other instances may write
 	self    string // this instance's prefix for sync nonces
+	channel string
 	healthy atomic.Bool
 	// Wait bounds how long a writer waits for its own notification.
 	Wait time.Duration
@@ -70,7 +79,7 @@ func New(store *models.Store, log *slog.Logger) *Bus {
 	if log == nil {
 		log = slog.Default()
 	}
-	b := &Bus{store: store, log: log, remote: store.Dialect() == "postgres", self: rand.Text()[:10],
+	b := &Bus{store: store, log: log, remote: store.Dialect() == "postgres", self: rand.Text()[:10], channel: channelFor(store),
 		Wait: 500 * time.Millisecond, topics: map[string][]Cache{}, wait: map[string]*waiter{}, early: map[string]*waiter{},
 		peers: map[string]time.Time{}}
 	b.healthy.Store(!b.remote)
@@ -91,14 +100,14 @@ func (b *Bus) Publish(ctx context.Context, tx *models.Store, topic string, keys 
 	var nonce string
 	if b.remote {
 		for _, k := range keys {
-			if err := tx.Notify(ctx, Channel, topic+":"+k); err != nil {
+			if err := tx.Notify(ctx, b.channel, topic+":"+k); err != nil {
 				return err
 			}
 		}
 		// Notifications of one transaction arrive in order: once the sync
 		// marker is back, the keys before it have been delivered too.
 		nonce = b.self + rand.Text()[:16]
-		if err := tx.Notify(ctx, Channel, "sync:"+nonce); err != nil {
+		if err := tx.Notify(ctx, b.channel, "sync:"+nonce); err != nil {
 			return err
 		}
 	}
@@ -234,7 +243,7 @@ func (b *Bus) receive(payload string) {
 		b.mu.Unlock()
 		// The invalidations before the marker are applied (notifications
 		// are handled in order): say so to the writer.
-		go func() { _ = b.store.Notify(context.Background(), Channel, "ack:"+rest+":"+b.self) }()
+		go func() { _ = b.store.Notify(context.Background(), b.channel, "ack:"+rest+":"+b.self) }()
 	case "ack":
 		nonce, peer, ok := strings.Cut(rest, ":")
 		if !ok || !strings.HasPrefix(nonce, b.self) {
@@ -279,7 +288,7 @@ func (b *Bus) hello(ctx context.Context) {
 	t := time.NewTicker(10 * time.Second)
 	defer t.Stop()
 	for {
-		_ = b.store.Notify(ctx, Channel, "hello:"+b.self)
+		_ = b.store.Notify(ctx, b.channel, "hello:"+b.self)
 		select {
 		case <-ctx.Done():
 			return
@@ -298,7 +307,7 @@ func (b *Bus) Run(ctx context.Context) {
 	delay := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		lctx, stopHello := context.WithCancel(ctx)
-		err := b.store.Listen(lctx, Channel, func() {
+		err := b.store.Listen(lctx, b.channel, func() {
 			b.setHealthy(true)
 			delay = 100 * time.Millisecond
 			go b.hello(lctx)

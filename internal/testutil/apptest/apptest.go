@@ -242,9 +242,10 @@ func (a *App) LastEmail(kind string) fakeresend.Email {
 	return fakeresend.Email{}
 }
 
-var linkRe = regexp.MustCompile(`http://rightsdesk\.test/(verify|r)/([A-Z2-7]+)`)
+var linkRe = regexp.MustCompile(`http://rightsdesk\.test/(verify|r|consents)/([A-Z2-7]+)`)
 
-// LinkIn finds the first link of a kind ("verify" or "r") in an email text.
+// LinkIn finds the first link of a kind ("verify", "r" or "consents") in an
+// email text.
 func LinkIn(t testing.TB, text, kind string) (url, token string) {
 	t.Helper()
 	for _, m := range linkRe.FindAllStringSubmatch(text, -1) {
