@@ -421,6 +421,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 
 	// The public pages' forms.
 	exercisePageForms(t, c, app, confirmed.header.Get("Location"), admin)
+	exerciseConsentPages(t, c, app)
 
 	// Every operation of the spec was exercised at least once.
 	for path, item := range doc.Paths.Map() {

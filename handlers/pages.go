@@ -31,6 +31,7 @@ func (s *Server) publicPages(public []echo.MiddlewareFunc) {
 	e.GET("/r/:token", s.statusPage, csrf)
 	e.POST("/r/:token/withdraw", s.withdrawRequest, posting...)
 	e.POST("/r/:token/answer", s.answerRequest, posting...)
+	s.consentPages(public)
 }
 
 // pageData is what every public page gets: the organisation from the
@@ -46,6 +47,7 @@ type pageData struct {
 	CSRF      string
 	Form      *formView
 	Status    *statusView
+	Consent   *consentView
 }
 
 func (s *Server) renderPage(c echo.Context, status int, name string, d pageData) error {
