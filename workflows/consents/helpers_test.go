@@ -60,7 +60,7 @@ func newInstance(t *testing.T, store *models.Store) *fixture {
 }
 
 // runBus runs the bus for the test and waits until it listens.
-func runBus(t *testing.T, bus *cachebus.Bus) {
+func runBus(t testing.TB, bus *cachebus.Bus) {
 	t.Helper()
 	bctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
