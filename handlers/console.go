@@ -96,6 +96,7 @@ func (s *Server) console() {
 	g.POST("/apikeys", cn.apiKeyCreate, cn.need(consoleAdmins))
 	g.POST("/apikeys/:id/revoke", cn.apiKeyRevoke, cn.need(consoleAdmins))
 	g.GET("/outbox", cn.outboxPage, cn.need(consoleAdmins))
+	cn.webhookRoutes(g)
 }
 
 // consoleData is what every console page gets.
@@ -154,6 +155,7 @@ func consoleNav(route, role string) []consoleLink {
 		{consoleLink{ID: "outbox", Href: "/admin/outbox", Label: "Outbox"}, consoleAdmins, []string{"/admin/outbox"}},
 		{consoleLink{ID: "staff", Href: "/admin/staff", Label: "Staff"}, consoleAdmins, []string{"/admin/staff"}},
 		{consoleLink{ID: "apikeys", Href: "/admin/apikeys", Label: "API keys"}, consoleAdmins, []string{"/admin/apikeys"}},
+		{consoleLink{ID: "webhooks", Href: "/admin/webhooks", Label: "Webhooks"}, consoleAdmins, []string{"/admin/webhooks"}},
 	}
 	var out []consoleLink
 	for _, n := range all {

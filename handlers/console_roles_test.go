@@ -66,6 +66,10 @@ func TestConsoleRolesTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := r.ID
+	hook, _, err := app.WebhookService.CreateEndpoint(ctx, "http://127.0.0.1:9/hook", "", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	const (
 		ok = 200
@@ -90,6 +94,7 @@ func TestConsoleRolesTable(t *testing.T) {
 		{"/admin/apikeys", want{"none": to, "admin": ok, "agent": no, "grievance_officer": no, "auditor": no}},
 		{"/admin/outbox", want{"none": to, "admin": ok, "agent": no, "grievance_officer": no, "auditor": no}},
 		{"/admin/outbox?status=dev", want{"none": to, "admin": ok, "agent": no, "grievance_officer": no, "auditor": no}},
+		{"/admin/webhooks", want{"none": to, "admin": ok, "agent": no, "grievance_officer": no, "auditor": no}},
 		{"/admin/login", with(every(to), "none", ok)},
 		{"/admin/no-such-page", with(every(nf), "none", nf)},
 	}
@@ -113,6 +118,8 @@ func TestConsoleRolesTable(t *testing.T) {
 		{"/admin/staff/" + target.ID + "/enable", func(string) url.Values { return nil }, adminOnly(to)},
 		{"/admin/apikeys", func(role string) url.Values { return url.Values{"name": {"key-" + role}, "scopes": {"requests:read"}} }, adminOnly(ok)},
 		{"/admin/apikeys/" + key.ID + "/revoke", func(string) url.Values { return nil }, adminOnly(to)},
+		{"/admin/webhooks", func(role string) url.Values { return url.Values{"url": {"https://" + role + ".example.com/hook"}} }, adminOnly(ok)},
+		{"/admin/webhooks/" + hook.ID + "/disable", func(string) url.Values { return nil }, adminOnly(to)},
 		{"/admin/logout", func(string) url.Values { return nil }, with(every(to), "none", to)},
 	}
 
@@ -154,6 +161,9 @@ func TestConsoleRolesTable(t *testing.T) {
 	if len(users) != 6 { // four roles, target, and the admin's new user
 		t.Errorf("staff users: %d, want 6", len(users))
 	}
+	if eps, _ := app.WebhookService.Endpoints(ctx); len(eps) != 2 { // the first, and the admin's
+		t.Errorf("webhook endpoints: %d, want 2", len(eps))
+	}
 	evs, _ := app.Store.Events(ctx, id)
 	notes := 0
 	for _, e := range evs {
@@ -170,7 +180,7 @@ func TestConsoleRolesTable(t *testing.T) {
 func TestConsoleNavigationPerRole(t *testing.T) {
 	app := apptest.New(t, apptest.Options{})
 	want := map[string]string{
-		models.RoleAdmin:            "dashboard,queue,new,outbox,staff,apikeys",
+		models.RoleAdmin:            "dashboard,queue,new,outbox,staff,apikeys,webhooks",
 		models.RoleAgent:            "dashboard,queue,new",
 		models.RoleGrievanceOfficer: "dashboard,queue,new",
 		models.RoleAuditor:          "dashboard,queue",

@@ -418,6 +418,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	c.do(specCall{method: "GET", path: "/api/v1/reports/metrics", bearer: writeKey, want: 403})
 
 	exerciseConsentAPI(t, c, app, auditor, writeKey)
+	exerciseWebhooks(t, c, app, admin, auditor, writeKey)
 
 	// The public pages' forms.
 	exercisePageForms(t, c, app, confirmed.header.Get("Location"), admin)

@@ -111,6 +111,7 @@ func (s *Server) routes() {
 	api.GET("/outbox", s.listOutbox, read)
 	api.GET("/reports/metrics", s.reportMetrics, read)
 	s.consentRoutes(api)
+	s.webhookRoutes(api)
 
 	e.GET("/static/*", staticHandler())
 	s.publicPages(public)
