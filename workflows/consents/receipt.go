@@ -3,6 +3,7 @@ package consents
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/rightsdesk/rightsdesk/models"
@@ -156,7 +157,7 @@ func (s *Service) receipt(sub *models.ConsentSubject, e *models.ConsentEvent) *R
 		Evidence:      e.Evidence,
 		RecordedAt:    e.RecordedAt.UTC(),
 		Kantara: KantaraReceipt{
-			Version: "KI-CR-v1.1.0", Jurisdiction: s.policy.DefaultRegime, ConsentTimestamp: e.At.Unix(),
+			Version: "KI-CR-v1.1.0", Jurisdiction: s.jurisdiction(), ConsentTimestamp: e.At.Unix(),
 			CollectionMethod: e.Source, ConsentReceiptID: e.ID, Language: "en", PIIPrincipalID: v.Subject,
 			PIIControllers: []KantaraControl{{PIIController: org.Name, Contact: officer.Name, Address: officer.Address,
 				Email: org.PrivacyEmail, URL: org.PolicyURL}},
@@ -169,4 +170,25 @@ func (s *Service) receipt(sub *models.ConsentSubject, e *models.ConsentEvent) *R
 			SPICat: []string{},
 		},
 	}
+}
+
+// lawNames name the laws behind rightsdesk's regimes.
+var lawNames = map[string]string{
+	"gdpr": "EU/EEA GDPR", "uk_gdpr": "UK GDPR", "ccpa": "US-CA CCPA/CPRA", "us_state": "US state privacy laws",
+	"dpdp": "IN DPDP Act 2023", "lgpd": "BR LGPD",
+}
+
+// jurisdiction is the receipt's "jurisdiction": the laws of the regimes the
+// policy offers, in the policy's order.
+func (s *Service) jurisdiction() string {
+	var names []string
+	for _, r := range s.policy.OfferedRegimes() {
+		if n, ok := lawNames[r]; ok {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return "the organisation's own privacy policy"
+	}
+	return strings.Join(names, "; ")
 }
