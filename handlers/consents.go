@@ -71,7 +71,7 @@ func (s *Server) checkConsent(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, st)
+	return c.JSONBlob(http.StatusOK, st.AppendJSON(make([]byte, 0, 128)))
 }
 
 // subjectConsents shows staff a subject's state per purpose and history.

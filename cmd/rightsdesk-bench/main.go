@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -48,6 +49,7 @@ type options struct {
 	threads     int
 	rounds      int
 	out         string
+	cpuprofile  string
 }
 
 func main() {
@@ -61,6 +63,7 @@ func main() {
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
 	flag.IntVar(&o.rounds, "rounds", 2, "alternating bare/check rounds")
 	flag.StringVar(&o.out, "out", "", "write the report (markdown) to this file as well")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the check rounds to this file")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "rightsdesk-bench:", err)
@@ -129,7 +132,12 @@ func run(ctx context.Context, o options) error {
 		if err != nil {
 			return err
 		}
+		stopProfile, err := startProfile(o.cpuprofile)
+		if err != nil {
+			return err
+		}
 		c, err := runWrk(app+path, script, o, o.duration)
+		stopProfile()
 		if err != nil {
 			return err
 		}
@@ -217,6 +225,23 @@ func serve(h http.Handler) (string, func(), error) {
 	s := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go s.Serve(ln)
 	return "http://" + ln.Addr().String(), func() { s.Close() }, nil
+}
+
+// startProfile profiles the CPU until the returned func is called (a no-op
+// without a file name); a later round overwrites an earlier one.
+func startProfile(file string) (func(), error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func bar(done, total int) string {

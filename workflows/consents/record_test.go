@@ -1,6 +1,7 @@
 package consents_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -262,4 +263,31 @@ func TestEachChangeQueuesAWebhookDelivery(t *testing.T) {
 			t.Errorf("delivery body lacks %s: %s", want, ds[0].Body)
 		}
 	}
+}
+
+// The check's hand-written JSON is what encoding/json would write.
+func TestStateJSONMatchesEncodingJSON(t *testing.T) {
+	since := time.Date(2026, 6, 1, 12, 0, 0, 123456000, time.FixedZone("IST", 19800))
+	for _, st := range []consents.State{
+		{Purpose: "model_training", Granted: true, Source: consents.SourceDefault},
+		{Purpose: "sale_sharing", Granted: false, Since: &since, Source: "gpc"},
+	} {
+		want, _ := json.Marshal(struct {
+			Purpose string     `json:"purpose"`
+			Granted bool       `json:"granted"`
+			Since   *time.Time `json:"since"`
+			Source  string     `json:"source"`
+		}{st.Purpose, st.Granted, utcPtr(st.Since), st.Source})
+		if got := string(st.AppendJSON(nil)); got != string(want) {
+			t.Errorf("AppendJSON = %s, want %s", got, want)
+		}
+	}
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
