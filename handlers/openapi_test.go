@@ -594,7 +594,7 @@ func exerciseConsentAPI(t *testing.T, c *specChecker, app *apptest.App, auditor,
 		t.Fatalf("import report: %v", rep)
 	}
 	c.do(specCall{method: "POST", path: "/api/v1/consents/import?format=csv", bearer: host, want: 200,
-		body: "external_id,email,subject_id,purpose,action,at,policy_version,evidence\nold-3,,u-9,marketing,withdraw,2025-02-01T09:00:00Z,v3,unsubscribe link\n",
+		body:   "external_id,email,subject_id,purpose,action,at,policy_version,evidence\nold-3,,u-9,marketing,withdraw,2025-02-01T09:00:00Z,v3,unsubscribe link\n",
 		header: map[string]string{"Content-Type": "text/csv"}})
 	c.do(specCall{method: "POST", path: "/api/v1/consents/import", bearer: host, body: "a,b\n1,2\n",
 		header: map[string]string{"Content-Type": "text/csv"}, want: 400})

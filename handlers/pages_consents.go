@@ -41,7 +41,7 @@ type consentView struct {
 	Notice   string
 	Purposes []centerPurpose
 	History  []centerRow // newest first
-	Zone     string       // the time zone the times are in
+	Zone     string      // the time zone the times are in
 }
 
 // centerPurpose is one purpose with its state and its one button.

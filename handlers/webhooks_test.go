@@ -162,7 +162,9 @@ func TestWebhooksAPIRefusesBadInput(t *testing.T) {
 		{`{"url":`, "invalid_json", ""},
 	} {
 		r := app.Do("POST", "/api/v1/webhooks", c.body, admin)
-		var e struct{ Error struct{ Code, Field, Message string } }
+		var e struct {
+			Error struct{ Code, Field, Message string }
+		}
 		r.JSON(t, &e)
 		if r.Status != 400 || e.Error.Code != c.code || e.Error.Field != c.field || e.Error.Message == "" {
 			t.Errorf("%v: %d %s", c.body, r.Status, r.Body)
