@@ -53,25 +53,36 @@ func (s *Store) EnqueueEmail(ctx context.Context, m *OutboxMessage) error {
 // died). Each claim counts as an attempt. On PostgreSQL, SKIP LOCKED lets
 // several senders claim disjoint batches; SQLite serialises writers anyway.
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxMessage, error) {
+	return claimLeased(s, ctx, "outbox_messages", now, lease, limit,
+		func(m *OutboxMessage) (time.Time, string) { return m.NextAttemptAt, m.ID })
+}
+
+// claimLeased is the claim both outboxes (emails, webhook deliveries) use:
+// rows of table with status pending and a due next_attempt_at, or status
+// sending with an expired locked_until, are set to sending with a new lease
+// and one more attempt, oldest first. table is a constant of this package.
+func claimLeased[T any](s *Store, ctx context.Context, table string, now time.Time, lease time.Duration, limit int,
+	order func(*T) (time.Time, string)) ([]T, error) {
 	now = utc(now)
-	until := now.Add(lease)
 	lock := ""
 	if s.dialect == "postgres" {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	var out []OutboxMessage
-	err := s.with(ctx).Raw(`UPDATE outbox_messages SET status = ?, locked_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM outbox_messages
+	var out []T
+	err := s.with(ctx).Raw(`UPDATE `+table+` SET status = ?, locked_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM `+table+`
 			WHERE (status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?)
 			ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
 		RETURNING *`,
-		OutboxSending, until, OutboxPending, now, OutboxSending, now, limit).Scan(&out).Error
+		"sending", now.Add(lease), "pending", now, "sending", now, limit).Scan(&out).Error
 	// RETURNING does not keep the subquery's order: send oldest first.
-	slices.SortFunc(out, func(a, b OutboxMessage) int {
-		if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
+	slices.SortFunc(out, func(a, b T) int {
+		at, aid := order(&a)
+		bt, bid := order(&b)
+		if c := at.Compare(bt); c != 0 {
 			return c
 		}
-		return strings.Compare(a.ID, b.ID)
+		return strings.Compare(aid, bid)
 	})
 	return out, translate(err)
 }

@@ -2,8 +2,6 @@ package models
 
 import (
 	"context"
-	"slices"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -113,26 +111,8 @@ func (s *Store) DisableWebhookEndpoint(ctx context.Context, id string, at time.T
 // PostgreSQL, SKIP LOCKED lets several senders claim disjoint batches;
 // SQLite serialises writers anyway.
 func (s *Store) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error) {
-	now = utc(now)
-	lock := ""
-	if s.dialect == "postgres" {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
-	var out []WebhookDelivery
-	err := s.with(ctx).Raw(`UPDATE webhook_deliveries SET status = ?, locked_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM webhook_deliveries
-			WHERE (status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?)
-			ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
-		RETURNING *`,
-		WebhookSending, now.Add(lease), WebhookPending, now, WebhookSending, now, limit).Scan(&out).Error
-	// RETURNING does not keep the subquery's order: send oldest first.
-	slices.SortFunc(out, func(a, b WebhookDelivery) int {
-		if c := a.NextAttemptAt.Compare(b.NextAttemptAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	return out, translate(err)
+	return claimLeased(s, ctx, "webhook_deliveries", now, lease, limit,
+		func(d *WebhookDelivery) (time.Time, string) { return d.NextAttemptAt, d.ID })
 }
 
 // MarkWebhookDelivered records that the endpoint answered 2xx to the claim

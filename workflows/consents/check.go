@@ -90,14 +90,21 @@ func (s *Service) lookup(ctx context.Context, id identity) (*identityStates, err
 	if err != nil {
 		return nil, err
 	}
-	st := &identityStates{states: make([]*models.ConsentState, len(s.policy.Purposes))}
-	for i := range rows.States {
-		if pos, ok := s.purpose[rows.States[i].Purpose]; ok {
-			st.states[pos] = &rows.States[i]
-		}
-	}
+	st := s.byPosition(rows.States)
 	s.cache.Fill(ticket, key, st)
 	return st, nil
+}
+
+// byPosition places recorded states at their purpose's position in the
+// policy; purposes the policy no longer lists are left out.
+func (s *Service) byPosition(states []models.ConsentState) *identityStates {
+	st := &identityStates{states: make([]*models.ConsentState, len(s.policy.Purposes))}
+	for i := range states {
+		if pos, ok := s.purpose[states[i].Purpose]; ok {
+			st.states[pos] = &states[i]
+		}
+	}
+	return st
 }
 
 // stateOf is the state of the purpose at position pos.

@@ -101,7 +101,7 @@ func TestConsentEventsCannotBeChangedOrDeleted(t *testing.T) {
 	}
 	q := func(sql string) string {
 		if f.store.Dialect() == "postgres" {
-			return replaceQ(sql)
+			return strings.ReplaceAll(sql, "?", "$1")
 		}
 		return sql
 	}
@@ -120,18 +120,6 @@ func TestConsentEventsCannotBeChangedOrDeleted(t *testing.T) {
 	if err != nil || got.Action != "withdraw" {
 		t.Fatalf("the event changed: %+v %v", got, err)
 	}
-}
-
-func replaceQ(s string) string {
-	out := []byte{}
-	for i := 0; i < len(s); i++ {
-		if s[i] == '?' {
-			out = append(out, '$', '1')
-			continue
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
 }
 
 // The check is answered from memory, and a write empties the entry: a

@@ -1,10 +1,6 @@
 package consents
 
-import (
-	"context"
-
-	"github.com/rightsdesk/rightsdesk/models"
-)
+import "context"
 
 // SubjectView is what staff see of a subject: the state of every policy
 // purpose and the full history, oldest first. A subject never seen has
@@ -30,7 +26,7 @@ func (s *Service) Subject(ctx context.Context, in Identity) (*SubjectView, error
 	out := &SubjectView{Purposes: make([]State, len(s.policy.Purposes)), History: []EventView{}}
 	if sub == nil {
 		for i := range out.Purposes {
-			out.Purposes[i] = s.stateOf(&identityStates{states: make([]*models.ConsentState, len(s.policy.Purposes))}, i)
+			out.Purposes[i] = s.stateOf(s.byPosition(nil), i)
 		}
 		return out, nil
 	}
@@ -45,12 +41,7 @@ func (s *Service) Subject(ctx context.Context, in Identity) (*SubjectView, error
 	if err != nil {
 		return nil, err
 	}
-	st := &identityStates{states: make([]*models.ConsentState, len(s.policy.Purposes))}
-	for i := range states {
-		if pos, ok := s.purpose[states[i].Purpose]; ok {
-			st.states[pos] = &states[i]
-		}
-	}
+	st := s.byPosition(states)
 	for i := range out.Purposes {
 		out.Purposes[i] = s.stateOf(st, i)
 	}
