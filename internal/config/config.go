@@ -37,6 +37,10 @@ type Config struct {
 	SentryEnv      string
 	LogFormat      string // json or text; "" = text in a terminal, JSON otherwise
 	OutboxInterval time.Duration
+	// FilesDir holds task answers and export packages (personal data, kept
+	// only as long as a package is offered). Instances sharing a database
+	// must share it too.
+	FilesDir string
 }
 
 // Error is a configuration error: Var names the variable (or the policy
@@ -181,6 +185,13 @@ var options = []option{
 			return fmt.Errorf("must be a duration of at least 10ms, got %q", v)
 		}
 		c.OutboxInterval = d
+		return nil
+	}},
+	{"RIGHTSDESK_FILES_DIR", "data/files", false, func(c *Config, v string) error {
+		if v == "" {
+			return fmt.Errorf("must be a directory path such as data/files")
+		}
+		c.FilesDir = v
 		return nil
 	}},
 }

@@ -32,13 +32,44 @@ const (
 	userAgent   = "rightsdesk-webhooks"
 )
 
-// Dispatcher sends the deliveries of the webhook outbox to their endpoints.
-// A delivery is claimed with a lease, signed at send time, and retried with
-// backoff until its endpoint answers 2xx or is disabled; it is never given
-// up on. Several dispatchers (one per server instance) may run at once.
+// Message is one claimed message of an outbox the Dispatcher sends: a
+// consent-change delivery to a host endpoint, or a job to a data system.
+type Message struct {
+	ID       string
+	Attempts int // the claim's number, handed back to the outbox's marks
+	URL      string
+	Secret   string // signs the body (see Sign)
+	Body     []byte
+	Headers  map[string]string
+	// Cancel says the target went away (an endpoint disabled, a task
+	// answered) after the message was written: cancel it, do not send.
+	Cancel bool
+	// Ref is the outbox's own record of the message.
+	Ref any
+}
+
+// Outbox is a table of messages sent by a Dispatcher: claimed under a
+// lease, then marked delivered, retried or cancelled by claim number, so
+// that a sender whose lease ran out cannot overwrite a later claim.
+type Outbox interface {
+	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Message, error)
+	// Delivered reports false when the claim was no longer current.
+	Delivered(ctx context.Context, m *Message, httpStatus int, at time.Time) (bool, error)
+	Retry(ctx context.Context, m *Message, next time.Time, httpStatus int, reason string) error
+	Cancel(ctx context.Context, m *Message) error
+}
+
+// Dispatcher sends the messages of an outbox (by default the webhook
+// outbox of consent changes) to their URLs. A message is claimed with a
+// lease, signed at send time, and retried with backoff until its target
+// answers 2xx or goes away; it is never given up on. Several dispatchers
+// (one per server instance) may run at once.
 type Dispatcher struct {
-	Store *models.Store
-	Keys  secrets.Keys
+	// Outbox is what to send; nil means the webhook deliveries in Store,
+	// signed with the endpoints' secrets derived from Keys.
+	Outbox Outbox
+	Store  *models.Store
+	Keys   secrets.Keys
 	// Queue wakes Run as soon as a delivery commits; nil: Run only polls.
 	Queue *Queue
 	// Client sends; nil means a client with a 10 s timeout. Redirects are
@@ -50,38 +81,28 @@ type Dispatcher struct {
 	Lease  time.Duration
 }
 
-// RunOnce claims one batch and sends its deliveries, in parallel so that a
-// slow endpoint cannot hold the rest of the batch past its lease. It returns
-// how many deliveries it claimed.
+// RunOnce claims one batch and sends its messages, in parallel so that a
+// slow target cannot hold the rest of the batch past its lease. It returns
+// how many messages it claimed.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	batch, lease := d.batch(), d.lease()
-	claimed, err := d.Store.ClaimWebhookDeliveries(ctx, d.Now(), lease, batch)
+	ob := d.outbox()
+	claimed, err := ob.Claim(ctx, d.Now(), lease, batch)
 	if err != nil || len(claimed) == 0 {
 		return 0, err
-	}
-	endpoints := map[string]*models.WebhookEndpoint{}
-	for _, w := range claimed {
-		if _, ok := endpoints[w.EndpointID]; ok {
-			continue
-		}
-		e, err := d.Store.GetWebhookEndpoint(ctx, w.EndpointID)
-		if err != nil {
-			return 0, err
-		}
-		endpoints[w.EndpointID] = e
 	}
 	client := d.client()
 	errs := make([]error, len(claimed))
 	var wg sync.WaitGroup
 	for i := range claimed {
-		wg.Go(func() { errs[i] = d.deliver(ctx, client, endpoints[claimed[i].EndpointID], &claimed[i], lease) })
+		wg.Go(func() { errs[i] = d.deliver(ctx, ob, client, &claimed[i], lease) })
 	}
 	wg.Wait()
 	return len(claimed), errors.Join(errs...)
 }
 
 // Run delivers until ctx ends: at once when the queue signals a committed
-// delivery, else every interval, and without waiting while batches come
+// message, else every interval, and without waiting while batches come
 // back full.
 func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
@@ -107,31 +128,30 @@ func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// deliver sends one claimed delivery and records the outcome. Only ids and
+// deliver sends one claimed message and records the outcome. Only ids and
 // statuses are logged: the body holds personal data, and the URL may hold
-// the host's own secret.
-func (d *Dispatcher) deliver(ctx context.Context, client *http.Client, e *models.WebhookEndpoint, w *models.WebhookDelivery, lease time.Duration) error {
-	log := d.log().With("delivery_id", w.ID, "endpoint_id", w.EndpointID, "attempt", w.Attempts)
-	if e.DisabledAt != nil {
-		// Enqueued while the endpoint was being disabled.
-		log.Info("webhooks: endpoint disabled; delivery cancelled")
-		return d.Store.CancelWebhookDelivery(ctx, w.ID)
+// the target's own secret.
+func (d *Dispatcher) deliver(ctx context.Context, ob Outbox, client *http.Client, m *Message, lease time.Duration) error {
+	log := d.log().With("message_id", m.ID, "attempt", m.Attempts)
+	if m.Cancel {
+		log.Info("webhooks: target gone; message cancelled")
+		return ob.Cancel(ctx, m)
 	}
 	// The send ends well inside the lease, so no other sender can claim
-	// the delivery while this one may still deliver it.
+	// the message while this one may still deliver it.
 	sctx, cancel := context.WithTimeout(ctx, lease/2)
 	defer cancel()
-	status, reason := d.send(sctx, client, e, w)
+	status, reason := d.send(sctx, client, m)
 	now := d.Now()
 	if reason == "" {
-		ok, err := d.Store.MarkWebhookDelivered(ctx, w.ID, w.Attempts, status, now)
+		ok, err := ob.Delivered(ctx, m, status, now)
 		switch {
 		case err != nil:
 		case ok:
 			log.Info("webhooks: delivered", "status", status)
 		default:
-			// Cancelled while in flight (its endpoint was disabled).
-			log.Warn("webhooks: delivered, but the delivery was no longer claimed", "status", status)
+			// Cancelled while in flight.
+			log.Warn("webhooks: delivered, but the message was no longer claimed", "status", status)
 		}
 		return err
 	}
@@ -139,28 +159,28 @@ func (d *Dispatcher) deliver(ctx context.Context, client *http.Client, e *models
 		// Shutting down: the lease runs out and another sender retries.
 		return ctx.Err()
 	}
-	delay := Backoff(w.Attempts)
+	delay := Backoff(m.Attempts)
 	log.Warn("webhooks: delivery failed; will retry", "status", status, "in", delay.String())
-	return d.Store.MarkWebhookRetry(ctx, w.ID, w.Attempts, now.Add(delay), status, reason)
+	return ob.Retry(ctx, m, now.Add(delay), status, reason)
 }
 
 // send POSTs the body exactly as stored. It returns the HTTP status (0 when
-// there was no answer) and, unless the endpoint answered 2xx, why it failed.
-func (d *Dispatcher) send(ctx context.Context, client *http.Client, e *models.WebhookEndpoint, w *models.WebhookDelivery) (int, string) {
-	body := []byte(w.Body)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, bytes.NewReader(body))
+// there was no answer) and, unless the target answered 2xx, why it failed.
+func (d *Dispatcher) send(ctx context.Context, client *http.Client, m *Message) (int, string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.URL, bytes.NewReader(m.Body))
 	if err != nil {
-		return 0, "bad endpoint URL: " + err.Error()
+		return 0, "bad URL: " + err.Error()
 	}
 	h := req.Header
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", userAgent)
-	h.Set(SignatureHeader, Sign(d.Keys.WebhookSecret(e.ID), d.Now(), body))
-	h.Set("Rightsdesk-Delivery", w.ID)
-	h.Set("Rightsdesk-Event", w.EventType)
+	for k, v := range m.Headers {
+		h.Set(k, v)
+	}
+	h.Set(SignatureHeader, Sign(m.Secret, d.Now(), m.Body))
 	resp, err := client.Do(req)
 	if err != nil {
-		// The URL is left out of the reason: it may carry the host's token.
+		// The URL is left out of the reason: it may carry the target's token.
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
@@ -201,6 +221,13 @@ func (d *Dispatcher) client() *http.Client {
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &c
+}
+
+func (d *Dispatcher) outbox() Outbox {
+	if d.Outbox != nil {
+		return d.Outbox
+	}
+	return &EndpointOutbox{Store: d.Store, Keys: d.Keys}
 }
 
 func (d *Dispatcher) batch() int {
