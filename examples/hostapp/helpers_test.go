@@ -108,7 +108,7 @@ func testDBPath(t *testing.T) string {
 // seed is set, and closes it at the end of the test.
 func newTestApp(t *testing.T, path string, c *clock, seed bool, opts ...Option) *App {
 	t.Helper()
-	quiet := WithLogger(slog.New(slog.DiscardHandler))
+	quiet := WithLogger(discardLogger)
 	app, err := NewApp(path, testSecret, testKey, nil, c.Now, append([]Option{quiet}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -201,3 +201,5 @@ func httptestGet(app *App, path string) *httptest.ResponseRecorder {
 	app.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 	return rec
 }
+
+var discardLogger = slog.New(slog.DiscardHandler)

@@ -208,3 +208,20 @@ func sameJSON(t *testing.T, a, b []byte) bool {
 	}
 	return reflect.DeepEqual(av, bv)
 }
+
+// An opt-out naming no use stops them all.
+func TestOptOutNamingNothingClearsEveryFlag(t *testing.T) {
+	c := &clock{t: testStart}
+	app := newTestApp(t, testDBPath(t), c, true)
+	r := newReceiver(t)
+	req := JobRequest{Reference: "RD-0003", Email: "grace@example.com", Name: "Grace Hopper"}
+
+	got := answerTo(t, app, c, r, jobFor(r, "job-optout-all", "opt_out", req))
+
+	if got.Answer.Status != StatusDone || got.Answer.Reason != "opted out of: "+strings.Join(optInColumns, ", ") {
+		t.Fatalf("got %s", got.Raw)
+	}
+	if grace, _ := userByEmail(t, app, "grace@example.com"); grace.TargetedAds || grace.Marketing {
+		t.Fatalf("flags %+v, want all off", grace)
+	}
+}
