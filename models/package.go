@@ -21,6 +21,9 @@ type Package struct {
 	// DeletedAt is a plain time, not gorm.DeletedAt: the row stays
 	// visible, so that a late download gets 410 rather than 404.
 	DeletedAt *time.Time
+	// Sources are the tasks it was built from (not stored): completion
+	// checks that no answer came in between.
+	Sources []string `gorm:"-"`
 }
 
 // CreatePackage stores a package's record.

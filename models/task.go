@@ -109,12 +109,12 @@ func (s *Store) TasksOf(ctx context.Context, requestID string) ([]Task, error) {
 	return out, translate(err)
 }
 
-// AnswerTask records an answer to a task that is still open (pending or
-// sent). It reports false, changing nothing, when the task was answered
-// meanwhile.
+// AnswerTask records an answer to a task that is not done: open, or failed
+// (a system may succeed on a later try, and staff may tick a failed task).
+// It reports false, changing nothing, when the task is done meanwhile.
 func (s *Store) AnswerTask(ctx context.Context, t *Task) (bool, error) {
 	t.normalise()
-	res := s.with(ctx).Model(&Task{}).Where("id = ? AND status IN ?", t.ID, []string{TaskPending, TaskSent}).
+	res := s.with(ctx).Model(&Task{}).Where("id = ? AND status <> ?", t.ID, TaskDone).
 		Select("status", "note", "kept", "changed", "tables", "result_path", "answered_by", "answered_at", "updated_at").
 		Updates(t)
 	return res.RowsAffected == 1, translate(res.Error)
@@ -197,4 +197,15 @@ func (s *Store) JobsOfTasks(ctx context.Context, taskIDs []string) (map[string]T
 		out[j.TaskID] = j
 	}
 	return out, nil
+}
+
+// RequestsWithAllTasksDone lists up to limit requests in status that have
+// tasks, every one of them done.
+func (s *Store) RequestsWithAllTasksDone(ctx context.Context, status string, limit int) ([]string, error) {
+	var ids []string
+	err := s.with(ctx).Model(&Request{}).Where(`status = ?
+		AND EXISTS (SELECT 1 FROM tasks t WHERE t.request_id = requests.id)
+		AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.request_id = requests.id AND t.status <> ?)`, status, TaskDone).
+		Order("deadline_at, id").Limit(limit).Pluck("id", &ids).Error
+	return ids, translate(err)
 }

@@ -46,6 +46,7 @@ var wantLinks = map[string][]func(EmailData) string{
 	"overdue":         {link},
 	"overdue_staff":   {func(d EmailData) string { return d.ConsoleLink }},
 	"routed_staff":    {func(d EmailData) string { return d.ConsoleLink }},
+	"task_staff":      {func(d EmailData) string { return d.ConsoleLink }},
 	"consent_changed": {link},
 	"consent_link":    {link},
 }
@@ -152,7 +153,7 @@ func TestStaffNoticeShowsNoRequesterDetails(t *testing.T) {
 	d.Note = "Requester alice@example.com, Alice Smith, says hurry"
 	var r RenderedEmail
 	var err error
-	for _, name := range []string{"overdue_staff", "routed_staff"} {
+	for _, name := range []string{"overdue_staff", "routed_staff", "task_staff"} {
 		if r, err = RenderEmail(name, d); err != nil {
 			t.Fatal(err)
 		}

@@ -28,7 +28,8 @@ func runSweeper(ctx context.Context, svc *requests.Service, interval time.Durati
 func sweepAndLog(ctx context.Context, svc *requests.Service, log *slog.Logger) (requests.SweepReport, error) {
 	rep, err := svc.Sweep(ctx)
 	if rep.Changed() {
-		log.Info("sweep", "expired", rep.Expired, "escalated", rep.Escalated, "redacted", rep.Redacted)
+		log.Info("sweep", "expired", rep.Expired, "escalated", rep.Escalated, "redacted", rep.Redacted,
+			"finished", rep.Finished, "silent_tasks", rep.Silent, "packages_purged", rep.Purged)
 	}
 	if err != nil && ctx.Err() == nil {
 		// Errors name request ids only, never personal data.

@@ -35,6 +35,14 @@ func (s *Service) Act(ctx context.Context, actor Actor, id string, in ActionInpu
 	if err := plainText(in.Note, maxDetails, true); err != nil {
 		return nil, fieldErr("note", err.Error())
 	}
+	// A package is built before the transaction: a large one takes a while.
+	var pkg *models.Package
+	if in.Action == lifecycle.Complete {
+		var err error
+		if pkg, err = s.prepackage(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	var out *models.Request
 	err := s.store.InTx(ctx, func(tx *models.Store) error {
 		r, err := tx.GetRequest(ctx, id)
@@ -46,7 +54,7 @@ func (s *Service) Act(ctx context.Context, actor Actor, id string, in ActionInpu
 		if err != nil {
 			return err
 		}
-		note, internal, mail, err := s.apply(ctx, tx, actor, r, in, to)
+		note, internal, mail, err := s.apply(ctx, tx, actor, r, in, to, pkg)
 		if err != nil {
 			return err
 		}
@@ -66,13 +74,16 @@ func (s *Service) Act(ctx context.Context, actor Actor, id string, in ActionInpu
 		out = r
 		return nil
 	})
+	if err != nil && pkg != nil {
+		s.cfg.Fulfilment.DiscardPackage(pkg)
+	}
 	return out, err
 }
 
 // apply makes the action's own changes to r (not yet saved) and returns the
 // event's note, whether the event is staff-only, and the email to queue
 // after the request is saved (nil for none).
-func (s *Service) apply(ctx context.Context, tx *models.Store, actor Actor, r *models.Request, in ActionInput, to string) (string, bool, func() error, error) {
+func (s *Service) apply(ctx context.Context, tx *models.Store, actor Actor, r *models.Request, in ActionInput, to string, pkg *models.Package) (string, bool, func() error, error) {
 	now := s.clock()
 	tell := func(template, note string) func() error {
 		return func() error {
@@ -107,7 +118,11 @@ func (s *Service) apply(ctx context.Context, tx *models.Store, actor Actor, r *m
 		if r.Assignee == "" && actor.Kind == "staff" {
 			r.Assignee = actor.Name
 		}
-		return in.Note, false, nil, nil
+		tasks, _, err := s.startTasks(ctx, tx, r)
+		if err != nil {
+			return "", false, nil, err
+		}
+		return joinNotes(in.Note, tasks), false, nil, nil
 	case lifecycle.RequestInfo:
 		question := strings.TrimSpace(firstNonEmpty(in.Note, in.Reason))
 		if question == "" {
@@ -120,9 +135,13 @@ func (s *Service) apply(ctx context.Context, tx *models.Store, actor Actor, r *m
 	case lifecycle.Extend:
 		return s.extend(ctx, tx, r, in, now, tell)
 	case lifecycle.Complete:
+		systems, stored, err := s.completion(ctx, tx, r, in.Reason, pkg)
+		if err != nil {
+			return "", false, nil, err
+		}
 		r.ClosedAt, r.Outcome, r.EscalationLevel = &now, "complied", 0
 		note := strings.TrimSpace(firstNonEmpty(in.Reason, in.Note))
-		return note, false, tell("completed", note), nil
+		return note, false, s.tellCompleted(ctx, tx, r, note, systems, stored), nil
 	case lifecycle.Deny:
 		reason := strings.TrimSpace(in.Reason)
 		if reason == "" {
@@ -215,6 +234,33 @@ func effectiveDeadline(r *models.Request) time.Time {
 		return *r.ExtendedDueAt
 	}
 	return r.DueAt
+}
+
+// tellCompleted queues the completion email: what each system did, and
+// the package's link where there is one (the status page's, plus /package).
+func (s *Service) tellCompleted(ctx context.Context, tx *models.Store, r *models.Request, note string, systems []string, pkg *models.Package) func() error {
+	return func() error {
+		link, err := s.statusLink(ctx, tx, r)
+		if err != nil {
+			return err
+		}
+		x := emailExtras{Link: link, Note: note, Systems: systems}
+		if pkg != nil {
+			x.PackageLink = link + "/package"
+			x.ExpiresAt = pkg.ExpiresAt.In(s.policy.Location()).Format("2 January 2006 15:04 MST")
+		}
+		return s.email(ctx, tx, r, "completed", x)
+	}
+}
+
+func joinNotes(notes ...string) string {
+	var out []string
+	for _, n := range notes {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -17,8 +17,9 @@ func withdrawsConsent(requestType string) bool {
 // actOnConsent records the withdrawals a verified opt_out or
 // consent_withdrawal request asks for (source "request", its reference as
 // evidence), in the verification's transaction. A request the data subject
-// made (relationship self) then completes itself, as no task of a data
-// system is left, and the requester is emailed what changed. One made for
+// made (relationship self) is then started; when no data system handles
+// its type it completes at once and the requester is emailed what changed,
+// else it completes when the systems' tasks are done. One made for
 // someone else keeps the withdrawals (they only protect) but waits for
 // staff to check the requester's authority before it is completed.
 func (s *Service) actOnConsent(ctx context.Context, tx *models.Store, r *models.Request, actor Actor) error {
@@ -49,14 +50,24 @@ func (s *Service) actOnConsent(ctx context.Context, tx *models.Store, r *models.
 		}
 		now := s.clock()
 		r.Status, r.UpdatedAt = to, now
-		if action == lifecycle.Complete {
+		taskNote := ""
+		if action == lifecycle.Start {
+			// Systems that handle the type get their tasks; the request
+			// then completes itself when the last one is done.
+			if taskNote, _, err = s.startTasks(ctx, tx, r); err != nil {
+				return err
+			}
+		} else {
 			r.ClosedAt, r.Outcome, r.EscalationLevel = &now, "complied", 0
 		}
 		if err := tx.UpdateRequest(ctx, r); err != nil {
 			return err
 		}
-		if err := s.event(ctx, tx, r, System, action, from, note, false); err != nil {
+		if err := s.event(ctx, tx, r, System, action, from, joinNotes(note, taskNote), false); err != nil {
 			return err
+		}
+		if taskNote != "" {
+			return s.email(ctx, tx, r, "received", emailExtras{Link: statusLink})
 		}
 	}
 	centerLink, err := s.cfg.Consents.CenterLink(ctx, tx, r.Email)

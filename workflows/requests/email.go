@@ -16,6 +16,11 @@ type emailExtras struct {
 	// ConsentLink and Purposes tell the requester of consent changes.
 	ConsentLink string
 	Purposes    []templates.PurposeChange
+	// Systems say what each data system did; PackageLink downloads the
+	// package until ExpiresAt.
+	Systems     []string
+	PackageLink string
+	ExpiresAt   string
 }
 
 // email renders a message to the requester and writes it to the outbox in
@@ -32,6 +37,9 @@ func (s *Service) email(ctx context.Context, tx *models.Store, r *models.Request
 		Note:        x.Note,
 		ConsentLink: x.ConsentLink,
 		Purposes:    x.Purposes,
+		Systems:     x.Systems,
+		PackageLink: x.PackageLink,
+		ExpiresAt:   x.ExpiresAt,
 	}
 	if name == "denied" || name == "overdue" {
 		a := authorityFor(r.Regime)

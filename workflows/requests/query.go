@@ -3,6 +3,7 @@ package requests
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -120,10 +121,28 @@ func decodeCursor(c string) (time.Time, string, error) {
 	return time.UnixMicro(n).UTC(), id, nil
 }
 
-// Detail is a request with its history.
+// Detail is a request with its history, its data systems' tasks and its
+// package (nil when it has none).
 type Detail struct {
 	Request *models.Request
 	Events  []models.Event
+	Tasks   []models.Task
+	Package *models.Package
+}
+
+// withFulfilment adds the tasks and the package to d.
+func (s *Service) withFulfilment(ctx context.Context, d *Detail) (*Detail, error) {
+	tasks, err := s.store.TasksOf(ctx, d.Request.ID)
+	if err != nil {
+		return nil, err
+	}
+	d.Tasks = tasks
+	p, err := s.store.PackageOf(ctx, d.Request.ID)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return nil, err
+	}
+	d.Package = p
+	return d, nil
 }
 
 // Get returns a request and its events.
@@ -136,5 +155,5 @@ func (s *Service) Get(ctx context.Context, id string) (*Detail, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Detail{Request: r, Events: evs}, nil
+	return s.withFulfilment(ctx, &Detail{Request: r, Events: evs})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/consents"
+	"github.com/rightsdesk/rightsdesk/workflows/fulfilment"
 	"github.com/rightsdesk/rightsdesk/workflows/lifecycle"
 )
 
@@ -58,6 +59,10 @@ type Config struct {
 	// Consents records the consent changes that requests make (verified
 	// opt_out and consent_withdrawal requests, GPC signals); nil records none.
 	Consents *consents.Service
+	// Fulfilment makes tasks for the data systems when a request starts,
+	// holds completion until they are done, and packages access and export
+	// answers; nil: requests have no tasks.
+	Fulfilment *fulfilment.Service
 }
 
 // Service runs the request workflow.

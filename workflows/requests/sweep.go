@@ -17,17 +17,23 @@ type SweepReport struct {
 	Expired   int // unverified requests expired and purged
 	Escalated int // requests raised to a higher escalation level
 	Redacted  int // closed requests redacted after the retention period
+	Finished  int // requests completed because every task was done
+	Silent    int // tasks whose silence staff were told of
+	Purged    int // packages deleted after their 7 days
 }
 
 // Changed reports whether the sweep changed anything.
-func (r SweepReport) Changed() bool { return r.Expired+r.Escalated+r.Redacted > 0 }
+func (r SweepReport) Changed() bool {
+	return r.Expired+r.Escalated+r.Redacted+r.Finished+r.Silent+r.Purged > 0
+}
 
 // sweepPage is how many candidate ids a sweep reads at once.
 const sweepPage = 200
 
 // Sweep runs the clock once: it expires unverified requests, raises
-// escalation levels (sending each level's notices), and redacts closed
-// requests past retention. It is idempotent (a second run at the same time
+// escalation levels (sending each level's notices), redacts closed
+// requests past retention, completes requests whose tasks are all done,
+// tells staff of silent tasks and deletes expired packages. It is idempotent (a second run at the same time
 // changes nothing) and safe to run on several instances at once: each
 // request is decided in a transaction of its own, under a row lock that
 // other sweepers skip, and its update is version-checked, so a notice is
@@ -54,6 +60,15 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 		return s.store.ClosedBefore(ctx, now.Add(-s.cfg.Retention), after, sweepPage)
 	}, s.redactOne)
 	rep.Redacted, errs = n, append(errs, err)
+
+	rep.Finished, err = s.FinishReady(ctx)
+	errs = append(errs, err)
+	rep.Silent, err = s.NoticeSilentTasks(ctx)
+	errs = append(errs, err)
+	if s.cfg.Fulfilment != nil {
+		rep.Purged, err = s.cfg.Fulfilment.PurgeExpired(ctx)
+		errs = append(errs, err)
+	}
 	return rep, errors.Join(errs...)
 }
 

@@ -188,5 +188,5 @@ func (s *Service) Status(ctx context.Context, token string) (*Detail, error) {
 			public = append(public, e)
 		}
 	}
-	return &Detail{Request: r, Events: public}, nil
+	return s.withFulfilment(ctx, &Detail{Request: r, Events: public})
 }

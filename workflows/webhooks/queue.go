@@ -35,6 +35,14 @@ func NewQueue() *Queue { return &Queue{wake: make(chan struct{}, 1)} }
 // Woken signals after a transaction that enqueued deliveries committed.
 func (q *Queue) Woken() <-chan struct{} { return q.wake }
 
+// Notify wakes the dispatcher (call it after a commit that wrote messages).
+func (q *Queue) Notify() {
+	select {
+	case q.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
 // Enqueue writes one delivery of the change to every active endpoint, in tx.
 // id identifies the change (see Envelope.ID).
 func (q *Queue) Enqueue(ctx context.Context, tx *models.Store, id, eventType string, data any, now time.Time) error {
@@ -54,11 +62,6 @@ func (q *Queue) Enqueue(ctx context.Context, tx *models.Store, id, eventType str
 			return err
 		}
 	}
-	tx.AfterCommit(func() {
-		select {
-		case q.wake <- struct{}{}:
-		default: // a wake-up is already pending
-		}
-	})
+	tx.AfterCommit(q.Notify)
 	return nil
 }
