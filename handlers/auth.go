@@ -96,3 +96,12 @@ func (s *Server) authenticate(c echo.Context) (*principal, error) {
 }
 
 func caller(c echo.Context) *principal { return c.Get(principalKey).(*principal) }
+
+// bearer is the token of an Authorization: Bearer header, or "".
+func bearer(c echo.Context) string {
+	scheme, token, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}

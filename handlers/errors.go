@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/consents"
+	"github.com/rightsdesk/rightsdesk/workflows/fulfilment"
 	"github.com/rightsdesk/rightsdesk/workflows/lifecycle"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
@@ -44,7 +45,28 @@ func toAPIError(err error) *APIError {
 	var ie *staff.InputError
 	var ce *consents.FieldError
 	var he *echo.HTTPError
+	var sfe *fulfilment.FieldError
+	var re *fulfilment.ResultError
 	switch {
+	case errors.As(err, &sfe):
+		return fieldError(http.StatusBadRequest, "invalid", sfe.Field, sfe.Field+" "+sfe.Message)
+	case errors.As(err, &re):
+		if re.Field == "" {
+			return apiErr(http.StatusBadRequest, "invalid_json", re.Message)
+		}
+		return fieldError(http.StatusBadRequest, "invalid", re.Field, re.Field+" "+re.Message)
+	case errors.Is(err, fulfilment.ErrForbidden):
+		return apiErr(http.StatusForbidden, "forbidden", err.Error())
+	case errors.Is(err, fulfilment.ErrAnswered):
+		return apiErr(http.StatusConflict, "task_done", err.Error())
+	case errors.Is(err, fulfilment.ErrDuplicateName):
+		return fieldError(http.StatusConflict, "duplicate", "name", err.Error())
+	case errors.Is(err, fulfilment.ErrTooLarge):
+		return apiErr(http.StatusRequestEntityTooLarge, "too_large", err.Error())
+	case errors.Is(err, fulfilment.ErrPackageGone):
+		return apiErr(http.StatusGone, "package_gone", err.Error())
+	case errors.Is(err, requests.ErrTasksPending):
+		return apiErr(http.StatusConflict, "tasks_pending", err.Error())
 	case errors.As(err, &ae):
 		return ae
 	case errors.As(err, &fe):

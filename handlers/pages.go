@@ -29,6 +29,7 @@ func (s *Server) publicPages(public []echo.MiddlewareFunc) {
 	e.GET("/verify/:token", s.verifyPage)
 	e.POST("/verify/:token", s.verifyConfirm, append([]echo.MiddlewareFunc{forms}, public...)...)
 	e.GET("/r/:token", s.statusPage, csrf)
+	e.GET("/r/:token/package", s.downloadPackage)
 	e.POST("/r/:token/withdraw", s.withdrawRequest, posting...)
 	e.POST("/r/:token/answer", s.answerRequest, posting...)
 	s.consentPages(public)

@@ -2,11 +2,14 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/workflows/fulfilment"
 	"github.com/rightsdesk/rightsdesk/workflows/lifecycle"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 )
@@ -40,6 +43,14 @@ type statusView struct {
 	Notice, Problem                    string
 	Errors                             []formError
 	Answer, Reason                     formField
+	// Package is the download of an access or export request's data.
+	Package *packageOffer
+}
+
+// packageOffer is the package as the status page offers it.
+type packageOffer struct {
+	Link, Size, Until string
+	Gone              bool // expired and deleted
 }
 
 // requestSummary is what the page shows of the request.
@@ -59,7 +70,7 @@ var requesterWords = map[string]string{
 	"answer": "you answered our question", "resume": "work resumed",
 	"extend": "we extended the deadline", "complete": "we completed your request",
 	"deny": "we declined your request", "withdraw": "the request was withdrawn", "expire": "the request expired unconfirmed",
-	"escalate": "the request was escalated", "route": "we passed your request to our grievance officer",
+	"escalate": "the request was escalated", "download": "you downloaded your data", "route": "we passed your request to our grievance officer",
 	"redact": "your personal data in this request was deleted at the end of the retention period",
 }
 
@@ -184,6 +195,11 @@ func (s *Server) statusView(c echo.Context) (*statusView, error) {
 			v.Question = e.Note
 		}
 	}
+	if p := d.Package; p != nil {
+		v.Package = &packageOffer{Link: "/r/" + token + "/package", Size: byteWords(p.Bytes),
+			Until: p.ExpiresAt.In(s.times.loc).Format("2 January 2006 15:04 MST"),
+			Gone:  p.DeletedAt != nil || !s.Now().Before(p.ExpiresAt)}
+	}
 	v.Answer = formField{ID: "answer", Name: "answer", Label: "Your answer", Rows: 6, MaxLength: requests.MaxAnswer, Required: true,
 		Hint: "Up to 10,000 characters. Please do not send passwords."}
 	v.Reason = formField{ID: "withdraw-reason", Name: "reason", Label: "Why are you withdrawing it?", Rows: 3, MaxLength: 10000,
@@ -199,3 +215,49 @@ func (s *Server) renderStatus(c echo.Context, status int, v *statusView) error {
 
 // underscoreWords turns an API name into words: awaiting_requester → awaiting requester.
 func underscoreWords(s string) string { return strings.ReplaceAll(s, "_", " ") }
+
+// downloadPackage streams the request's package from disk, for the
+// status page's token; each download is an event. No package (or an
+// unknown token) is 404, an expired package 410.
+func (s *Server) downloadPackage(c echo.Context) error {
+	p, f, err := s.Requests.DownloadPackage(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		if errors.Is(err, requests.ErrLinkGone) || errors.Is(err, requests.ErrLinkUnknown) {
+			return s.linkProblem(c, err)
+		}
+		if errors.Is(err, fulfilment.ErrPackageGone) {
+			return s.renderPage(c, http.StatusGone, "error", pageData{Title: "This download has expired",
+				Message: "Your data was available to download for 7 days and has now been deleted. You can make a new request from our privacy page."})
+		}
+		if errors.Is(err, models.ErrNotFound) {
+			return s.renderPage(c, http.StatusNotFound, "error", pageData{Title: "Nothing to download",
+				Message: "This request has no data package to download."})
+		}
+		return err
+	}
+	defer f.Close()
+	// The server's write timeout suits pages, not a large file on a slow
+	// line: this response gets an hour.
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(time.Hour))
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+p.RequestID[:8]+`-data.zip"`)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Digest", "sha-256="+p.SHA256)
+	// ServeContent streams from the file (ranges too): a large package
+	// never sits in memory.
+	http.ServeContent(c.Response(), c.Request(), "data.zip", p.CreatedAt, f)
+	return nil
+}
+
+// byteWords shows a size for people: 1.2 MB.
+func byteWords(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

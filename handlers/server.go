@@ -13,6 +13,7 @@ import (
 	"github.com/rightsdesk/rightsdesk/internal/auth"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/consents"
+	"github.com/rightsdesk/rightsdesk/workflows/fulfilment"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
 	"github.com/rightsdesk/rightsdesk/workflows/webhooks"
@@ -26,6 +27,8 @@ type Deps struct {
 	Staff    *staff.Service
 	Webhooks *webhooks.Service
 	Consents *consents.Service
+	// Fulfilment registers data systems and reads their answers.
+	Fulfilment *fulfilment.Service
 	JWT      *auth.JWT
 	Log      *slog.Logger
 	// PublicRate limits the public POST endpoints per client IP, in
@@ -68,7 +71,10 @@ func New(d Deps) *Server {
 	e.Use(s.accessLog)
 	e.Use(middleware.Recover())
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K",
-		Skipper: func(c echo.Context) bool { return c.Request().URL.Path == importPath }}))
+		Skipper: func(c echo.Context) bool {
+			p := c.Request().URL.Path
+			return p == importPath || isTaskResult(p)
+		}}))
 	e.Use(securityHeaders)
 	s.routes()
 	return s
@@ -112,6 +118,7 @@ func (s *Server) routes() {
 	api.GET("/reports/metrics", s.reportMetrics, read)
 	s.consentRoutes(api)
 	s.webhookRoutes(api)
+	s.systemRoutes(api)
 
 	e.GET("/static/*", staticHandler())
 	s.publicPages(public)

@@ -36,7 +36,7 @@ func (s *Server) getRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.times.detail(d.Request, d.Events))
+	return c.JSON(http.StatusOK, s.times.detail(d))
 }
 
 type actionBody struct {
@@ -91,5 +91,5 @@ func (s *Server) staffIntake(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, s.times.detail(d.Request, d.Events))
+	return c.JSON(http.StatusCreated, s.times.detail(d))
 }

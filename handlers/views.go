@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/workflows/requests"
 )
 
 // requestView is a request as staff see it in the API.
@@ -52,8 +53,9 @@ type eventView struct {
 
 type requestDetailView struct {
 	requestView
-	Events []eventView `json:"events"`
-	Tasks  []any       `json:"tasks"`
+	Events  []eventView  `json:"events"`
+	Tasks   []taskView   `json:"tasks"`
+	Package *packageView `json:"package"`
 }
 
 // publicRequestView is what the requester may see of their request.
@@ -100,8 +102,9 @@ func (v viewTimes) request(r *models.Request) requestView {
 	}
 }
 
-func (v viewTimes) detail(r *models.Request, events []models.Event) requestDetailView {
-	out := requestDetailView{requestView: v.request(r), Events: make([]eventView, len(events)), Tasks: []any{}}
+func (v viewTimes) detail(d *requests.Detail) requestDetailView {
+	r, events := d.Request, d.Events
+	out := requestDetailView{requestView: v.request(r), Events: make([]eventView, len(events)), Tasks: v.tasks(d.Tasks), Package: v.pkg(d.Package)}
 	for i, e := range events {
 		out.Events[i] = eventView{At: v.at(e.At), Actor: e.Actor, Action: e.Action, From: e.FromStatus, To: e.ToStatus, Note: e.Note, Hash: e.Hash}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/consents"
+	"github.com/rightsdesk/rightsdesk/workflows/fulfilment"
 	"github.com/rightsdesk/rightsdesk/workflows/outbox"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
@@ -30,6 +31,7 @@ type app struct {
 	staff    *staff.Service
 	consents *consents.Service
 	webhooks *webhooks.Service
+	fulfil   *fulfilment.Service
 	// bus carries cache invalidations between instances; serve runs it.
 	bus *cachebus.Bus
 	jwt *auth.JWT
@@ -78,10 +80,12 @@ func openApp(ctx context.Context, env func(string) (string, bool)) (*app, error)
 	a.webhooks = webhooks.NewService(store, keys, queue, a.now)
 	a.consents = consents.New(store, cfg.Policy, consents.Config{BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, Keys: keys},
 		a.now, a.bus, queue)
+	a.fulfil = fulfilment.New(store, cfg.Policy, fulfilment.Config{BaseURL: cfg.BaseURL, Keys: keys, FilesDir: cfg.FilesDir}, a.now)
 	a.requests = requests.New(store, cfg.Policy, requests.Config{
 		BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, Keys: keys,
-		Retention: time.Duration(cfg.RetentionDays) * 24 * time.Hour,
-		Consents:  a.consents,
+		Retention:  time.Duration(cfg.RetentionDays) * 24 * time.Hour,
+		Consents:   a.consents,
+		Fulfilment: a.fulfil,
 	}, a.now)
 	a.staff = staff.New(store, a.now)
 	a.staff.UseCache(a.bus)

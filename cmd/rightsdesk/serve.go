@@ -59,7 +59,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 
 	srv := handlers.New(handlers.Deps{
 		Store: a.store, Requests: a.requests, Staff: a.staff, JWT: a.jwt, Log: log, Now: a.now,
-		Consents: a.consents, Webhooks: a.webhooks,
+		Consents: a.consents, Webhooks: a.webhooks, Fulfilment: a.fulfil,
 		BaseURL: a.cfg.BaseURL, DevOutbox: dispatcher.Sender == nil,
 		PublicRate: rate.Every(2 * time.Second), PublicBurst: 20,
 	})
@@ -81,6 +81,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 	go func() {
 		defer wg.Done()
 		(&webhooks.Dispatcher{Store: a.store, Keys: a.keys, Queue: a.webhooks.Queue(), Now: a.now, Log: log}).Run(bg, time.Second)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		(&webhooks.Dispatcher{Outbox: a.fulfil.Jobs(), Queue: a.fulfil.Queue(), Now: a.now, Log: log.With("outbox", "jobs")}).Run(bg, time.Second)
 	}()
 
 	log.Info("rightsdesk listening", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "database", a.store.Dialect(), "version", version)

@@ -27,6 +27,7 @@ import (
 	"github.com/rightsdesk/rightsdesk/internal/testutil/testdb"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/consents"
+	"github.com/rightsdesk/rightsdesk/workflows/fulfilment"
 	"github.com/rightsdesk/rightsdesk/workflows/outbox"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
@@ -73,6 +74,9 @@ type App struct {
 	WebhookService *webhooks.Service
 	// Webhooks sends the webhook outbox; tests call RunOnce.
 	Webhooks *webhooks.Dispatcher
+	// Fulfilment runs data systems and tasks; Jobs sends their jobs.
+	Fulfilment *fulfilment.Service
+	Jobs       *webhooks.Dispatcher
 }
 
 // Options change the defaults of New.
@@ -111,8 +115,11 @@ func New(t testing.TB, o Options) *App {
 	a.Webhooks = &webhooks.Dispatcher{Store: store, Keys: keys, Queue: a.WebhookQueue, Now: clk.Now, Log: quiet}
 	a.Consents = consents.New(store, o.Policy, consents.Config{BaseURL: "http://rightsdesk.test", MailFrom: "privacy@example.com", Keys: keys},
 		clk.Now, a.Bus, a.WebhookQueue)
+	a.Fulfilment = fulfilment.New(store, o.Policy, fulfilment.Config{BaseURL: "http://rightsdesk.test", Keys: keys,
+		FilesDir: t.TempDir()}, clk.Now)
+	a.Jobs = &webhooks.Dispatcher{Outbox: a.Fulfilment.Jobs(), Queue: a.Fulfilment.Queue(), Now: clk.Now, Log: quiet}
 	a.Requests = requests.New(store, o.Policy, requests.Config{BaseURL: "http://rightsdesk.test", MailFrom: "privacy@example.com", Keys: keys,
-		Consents: a.Consents}, clk.Now)
+		Consents: a.Consents, Fulfilment: a.Fulfilment}, clk.Now)
 	a.Staff = staff.New(store, clk.Now)
 	a.Staff.UseCache(a.Bus)
 	sender, err := mail.NewResend("re_test", a.Resend.URL(), nil)
@@ -124,7 +131,7 @@ func New(t testing.TB, o Options) *App {
 		a.Outbox.Sender = nil
 	}
 	srv := handlers.New(handlers.Deps{Store: store, Requests: a.Requests, Staff: a.Staff, Log: quiet,
-		Consents: a.Consents, Webhooks: a.WebhookService,
+		Consents: a.Consents, Webhooks: a.WebhookService, Fulfilment: a.Fulfilment,
 		JWT: auth.NewJWT(keys.JWTKey(), time.Hour, clk.Now), PublicRate: o.PublicRate, PublicBurst: o.PublicBurst, Now: clk.Now,
 		BaseURL: "http://rightsdesk.test", DevOutbox: o.DevOutbox})
 	hs := httptest.NewServer(srv.Handler())
