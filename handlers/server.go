@@ -29,8 +29,8 @@ type Deps struct {
 	Consents *consents.Service
 	// Fulfilment registers data systems and reads their answers.
 	Fulfilment *fulfilment.Service
-	JWT      *auth.JWT
-	Log      *slog.Logger
+	JWT        *auth.JWT
+	Log        *slog.Logger
 	// PublicRate limits the public POST endpoints per client IP, in
 	// requests per second with PublicBurst; zero disables the limit.
 	PublicRate  rate.Limit
