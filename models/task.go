@@ -85,6 +85,16 @@ type TaskJob struct {
 func (t *Task) normalise() {
 	t.CreatedAt, t.UpdatedAt = utc(t.CreatedAt), utc(t.UpdatedAt)
 	t.AnsweredAt, t.EscalatedAt = utcPtr(t.AnsweredAt), utcPtr(t.EscalatedAt)
+	// The JSON serializer writes a nil slice as NULL; the columns hold [].
+	if t.Kept == nil {
+		t.Kept = []TaskKept{}
+	}
+	if t.Changed == nil {
+		t.Changed = []TaskChange{}
+	}
+	if t.Tables == nil {
+		t.Tables = []TaskTable{}
+	}
 }
 
 // CreateTask stores a task.
