@@ -86,3 +86,6 @@ func (s *Service) path(rel string) string {
 func (s *Service) ResultURL(taskID string) string {
 	return s.cfg.BaseURL + "/api/v1/tasks/" + url.PathEscape(taskID) + "/result"
 }
+
+// FilesDir is where answers and packages are kept.
+func (s *Service) FilesDir() string { return s.cfg.FilesDir }
