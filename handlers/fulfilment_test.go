@@ -83,9 +83,9 @@ func startedRequest(t *testing.T, a *apptest.App, admin, typ, email string) stri
 }
 
 type taskJSON struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	Note   string `json:"note"`
+	ID     string                `json:"id"`
+	Status string                `json:"status"`
+	Note   string                `json:"note"`
 	System struct{ Name string } `json:"system"`
 }
 
@@ -372,5 +372,32 @@ func TestOptOutWaitsForItsSystemsThenCompletes(t *testing.T) {
 	a.Do("GET", "/api/v1/requests/"+id, nil, admin).JSON(t, &d)
 	if d.Status != "completed" {
 		t.Fatalf("after its only task: %s, want completed", d.Status)
+	}
+}
+
+func TestRetentionRedactsWhatSystemsSaid(t *testing.T) {
+	a := apptest.New(t, apptest.Options{})
+	admin := a.StaffToken("admin@example.com", "admin")
+	hook := newFakeSystem(t)
+	sys := registerSystem(t, a, admin, map[string]any{"name": "crm", "request_types": []string{"deletion"}, "webhook_url": hook.srv.URL})
+	id := startedRequest(t, a, admin, "deletion", "ned@example.com")
+	tk := tasksOf(t, a, admin, id)["crm"]
+	if _, err := a.Jobs.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	answer := map[string]any{"status": "done", "reason": "deleted ned's profile", "kept": []map[string]string{{"data": "ned's invoices", "reason": "tax"}}}
+	if res := a.Do("POST", "/api/v1/tasks/"+tk.ID+"/result", answer, sys.Key); res.Status != 200 {
+		t.Fatalf("answer: %d %s", res.Status, res.Body)
+	}
+	a.Clock.Add(731 * 24 * time.Hour)
+	if rep, err := a.Requests.Sweep(context.Background()); err != nil || rep.Redacted != 1 {
+		t.Fatalf("sweep redacted %d (err %v)", rep.Redacted, err)
+	}
+	task, err := a.Store.GetTask(context.Background(), tk.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.Note != "" || len(task.Kept) != 0 || task.Status != models.TaskDone || task.SystemName != "crm" {
+		t.Fatalf("task after redaction: %+v", task)
 	}
 }

@@ -16,7 +16,10 @@ import (
 //     it still verifies);
 //   - link_tokens: deleted, so no emailed link opens the request again;
 //   - outbox_messages: recipient and bodies are cleared, and a message not
-//     yet delivered is failed instead of being sent to nobody.
+//     yet delivered is failed instead of being sent to nobody;
+//   - tasks: notes, what was kept or changed and the answer's path are
+//     cleared; task_jobs: bodies cleared, unsent jobs cancelled (the files
+//     on disk are the fulfilment workflow's to delete).
 //
 // The caller updates r (Version-checked) itself: RedactRequest changes only
 // the other tables and the columns it names, by id.
@@ -38,5 +41,19 @@ func (s *Store) RedactRequest(ctx context.Context, r *Request, at time.Time) err
 	}
 	err := db.Model(&OutboxMessage{}).Where("request_id = ?", r.ID).
 		Updates(map[string]any{"to_addr": "", "text_body": "", "html_body": ""}).Error
-	return translate(err)
+	if err != nil {
+		return translate(err)
+	}
+	// Tasks keep their system and status; what the systems said goes, and
+	// a job not yet sent is cancelled (its body names the person).
+	if err := db.Model(&Task{}).Where("request_id = ?", r.ID).
+		Updates(map[string]any{"note": "", "kept": "[]", "changed": "[]", "tables": "[]", "result_path": ""}).Error; err != nil {
+		return translate(err)
+	}
+	taskIDs := db.Model(&Task{}).Select("id").Where("request_id = ?", r.ID)
+	if err := db.Model(&TaskJob{}).Where("task_id IN (?) AND status IN ?", taskIDs, []string{JobPending, JobSending}).
+		Updates(map[string]any{"status": JobCancelled, "locked_until": nil}).Error; err != nil {
+		return translate(err)
+	}
+	return translate(db.Model(&TaskJob{}).Where("task_id IN (?)", taskIDs).Update("body", "").Error)
 }

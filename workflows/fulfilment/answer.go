@@ -63,7 +63,14 @@ func (s *Service) Prepare(ctx context.Context, c Caller, taskID string, body io.
 		return nil, err
 	}
 	a.Result = res
-	if res.Status != models.TaskDone {
+	r, err := s.store.GetRequest(ctx, t.RequestID)
+	if err != nil {
+		a.Discard()
+		return nil, err
+	}
+	// Data is kept only while a package may still be built from it: for a
+	// done answer to an open access or export request.
+	if res.Status != models.TaskDone || r.ClosedAt != nil || !Packaged(r.Type) {
 		a.Discard()
 	}
 	return a, nil

@@ -77,6 +77,9 @@ func (s *Service) Act(ctx context.Context, actor Actor, id string, in ActionInpu
 	if err != nil && pkg != nil {
 		s.cfg.Fulfilment.DiscardPackage(pkg)
 	}
+	if err == nil {
+		s.dropAnswers(ctx, out)
+	}
 	return out, err
 }
 
@@ -245,6 +248,11 @@ func (s *Service) tellCompleted(ctx context.Context, tx *models.Store, r *models
 			return err
 		}
 		x := emailExtras{Link: link, Note: note, Systems: systems}
+		if withdrawsConsent(r.Type) && s.cfg.Consents != nil {
+			if x.ConsentLink, err = s.cfg.Consents.CenterLink(ctx, tx, r.Email); err != nil {
+				return err
+			}
+		}
 		if pkg != nil {
 			x.PackageLink = link + "/package"
 			x.ExpiresAt = pkg.ExpiresAt.In(s.policy.Location()).Format("2 January 2006 15:04 MST")

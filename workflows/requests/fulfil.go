@@ -328,3 +328,16 @@ func (s *Service) DownloadPackage(ctx context.Context, statusToken string) (*mod
 	}
 	return p, f, nil
 }
+
+// dropAnswers deletes the answers spooled for a request that closed without
+// a package to build from them: personal data is kept on disk no longer
+// than it is needed. (A package's answers go when the package expires.)
+func (s *Service) dropAnswers(ctx context.Context, r *models.Request) {
+	if s.cfg.Fulfilment == nil || r == nil || r.ClosedAt == nil {
+		return
+	}
+	if _, err := s.store.PackageOf(ctx, r.ID); errors.Is(err, models.ErrNotFound) {
+		// Best effort: what is left is removed at redaction.
+		_ = s.cfg.Fulfilment.RemoveFiles(ctx, r.ID)
+	}
+}

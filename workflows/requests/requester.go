@@ -44,11 +44,16 @@ func Withdrawable(status string) bool {
 // the withdraw event (reason as its note) and the "withdrawn" email commit
 // together. A request that can no longer be withdrawn is
 // lifecycle.ErrIllegal; a bad reason a *FieldError on "reason".
-func (s *Service) WithdrawByRequester(ctx context.Context, statusToken, reason string) (*models.Request, error) {
+func (s *Service) WithdrawByRequester(ctx context.Context, statusToken, reason string) (out *models.Request, err error) {
 	reason = strings.TrimSpace(reason)
 	if err := plainText(reason, maxDetails, true); err != nil {
 		return nil, fieldErr("reason", err.Error())
 	}
+	defer func() {
+		if err == nil {
+			s.dropAnswers(ctx, out)
+		}
+	}()
 	return s.asRequester(ctx, statusToken, func(tx *models.Store, r *models.Request) error {
 		from := r.Status
 		to, err := lifecycle.Next(from, lifecycle.Withdraw)

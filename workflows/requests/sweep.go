@@ -152,6 +152,10 @@ func (s *Service) redactOne(ctx context.Context, tx *models.Store, r *models.Req
 	if err := tx.RedactRequest(ctx, r, now); err != nil {
 		return false, err
 	}
+	if f := s.cfg.Fulfilment; f != nil {
+		id := r.ID
+		tx.AfterCommit(func() { _ = f.RemoveFiles(context.Background(), id) })
+	}
 	r.UpdatedAt = now
 	if err := tx.UpdateRequest(ctx, r); err != nil {
 		return false, err
