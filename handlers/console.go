@@ -87,6 +87,7 @@ func (s *Server) console() {
 	g.POST("/requests/new", cn.intakeSubmit, cn.need(consoleWorkers))
 	g.GET("/requests/:id", cn.requestPage, cn.need(consoleEveryRole))
 	g.POST("/requests/:id/actions", cn.requestAction, cn.need(consoleWorkers))
+	g.POST("/requests/:id/tasks/:task/result", cn.taskResult, cn.need(consoleWorkers))
 
 	g.GET("/staff", cn.staffPage, cn.need(consoleAdmins))
 	g.POST("/staff", cn.staffCreate, cn.need(consoleAdmins))
@@ -97,6 +98,7 @@ func (s *Server) console() {
 	g.POST("/apikeys/:id/revoke", cn.apiKeyRevoke, cn.need(consoleAdmins))
 	g.GET("/outbox", cn.outboxPage, cn.need(consoleAdmins))
 	cn.webhookRoutes(g)
+	cn.systemRoutes(g)
 }
 
 // consoleData is what every console page gets.

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -15,6 +17,7 @@ import (
 	"github.com/rightsdesk/rightsdesk/templates"
 	"github.com/rightsdesk/rightsdesk/workflows/clocks"
 	"github.com/rightsdesk/rightsdesk/workflows/escalation"
+	"github.com/rightsdesk/rightsdesk/workflows/fulfilment"
 	"github.com/rightsdesk/rightsdesk/workflows/lifecycle"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 )
@@ -166,6 +169,36 @@ type consoleRequestPage struct {
 	Values                                 map[string]string
 	Errors                                 map[string]string
 	ErrorAction, ErrorSummary, ErrorTarget string
+	// The data systems' tasks (times in the policy's zone), whether any is
+	// not done (completing then needs a reason), and the package.
+	Tasks        []consoleTaskRow
+	TasksPending bool
+	Package      *consolePackageRow
+	// After a refused task result: a summary linking to the field.
+	TaskErrorSummary, TaskErrorTarget string
+}
+
+// consoleTaskRow is a task as staff see it, with its result form's values
+// and errors after a refused result.
+type consoleTaskRow struct {
+	models.Task
+	Open                              bool // not done: staff may record a result
+	FormStatus, FormNote              string
+	StatusError, NoteError, TaskError string
+}
+
+// consolePackageRow is a request's package as staff see it.
+type consolePackageRow struct {
+	Size, SHA256, SHA256Short string
+	Downloads                 int
+	CreatedAt, ExpiresAt      time.Time
+	DeletedAt                 *time.Time
+}
+
+// consoleTaskFailure is a refused task result to show again with its input.
+type consoleTaskFailure struct {
+	task, field, message string // field: status, note, or "" for the task as a whole
+	status, note         string
 }
 
 // consoleActionFields are the fields of each action's form.
@@ -185,10 +218,15 @@ func (cn *console) requestPage(c echo.Context) error {
 	return cn.showRequest(c, http.StatusOK, nil)
 }
 
-// showRequest renders a request's page: every field, the timeline with the
-// internal events, its emails (no bodies), and a form for every action its
-// status allows (none for an auditor).
 func (cn *console) showRequest(c echo.Context, status int, fail *consoleActionFailure) error {
+	return cn.renderRequest(c, status, fail, nil)
+}
+
+// renderRequest renders a request's page: every field, the timeline with
+// the internal events, its emails (no bodies), its data systems' tasks and
+// package, and a form for every action its status allows and for every
+// task not done (none for an auditor).
+func (cn *console) renderRequest(c echo.Context, status int, fail *consoleActionFailure, taskFail *consoleTaskFailure) error {
 	ctx := c.Request().Context()
 	d, err := cn.Requests.Get(ctx, c.Param("id"))
 	if err != nil {
@@ -230,6 +268,7 @@ func (cn *console) showRequest(c echo.Context, status int, fail *consoleActionFa
 			}
 		}
 	}
+	cn.requestTasks(&p, d, taskFail)
 	rules := cn.Requests.Policy().Rules(r.Regime)
 	p.Pauses = rules.PauseWhileAwaiting
 	p.ExtendHint = "Calendar days added to the due date, decided before it passes; the regime's maximum applies."
@@ -254,6 +293,121 @@ func (cn *console) showRequest(c echo.Context, status int, fail *consoleActionFa
 		}
 	}
 	return cn.render(c, status, "request", r.Reference, p)
+}
+
+// requestTasks puts d's tasks and package on the page, with the result
+// form of a refused answer filled in again.
+func (cn *console) requestTasks(p *consoleRequestPage, d *requests.Detail, fail *consoleTaskFailure) {
+	for _, t := range d.Tasks {
+		t.AnsweredAt, t.CreatedAt, t.UpdatedAt = cn.times.ptr(t.AnsweredAt), cn.times.at(t.CreatedAt), cn.times.at(t.UpdatedAt)
+		row := consoleTaskRow{Task: t, Open: t.Status != models.TaskDone, FormStatus: models.TaskDone}
+		if fail != nil && fail.task == t.ID {
+			row.FormStatus, row.FormNote = fail.status, fail.note
+			msg := consoleTaskMessage(fail.field, fail.message)
+			p.TaskErrorSummary = msg
+			switch fail.field {
+			case "status":
+				row.StatusError, p.TaskErrorTarget = msg, "task-"+t.ID+"-status-done"
+			case "note":
+				row.NoteError, p.TaskErrorTarget = msg, "task-"+t.ID+"-note"
+			default:
+				row.TaskError, p.TaskErrorTarget = msg, "task-"+t.ID
+			}
+		}
+		p.Tasks = append(p.Tasks, row)
+	}
+	p.TasksPending = len(fulfilment.Pending(d.Tasks)) > 0
+	if pk := d.Package; pk != nil {
+		short := pk.SHA256
+		if len(short) > 12 {
+			short = short[:12]
+		}
+		p.Package = &consolePackageRow{Size: consoleBytes(pk.Bytes), SHA256: pk.SHA256, SHA256Short: short, Downloads: pk.Downloads,
+			CreatedAt: cn.times.at(pk.CreatedAt), ExpiresAt: cn.times.at(pk.ExpiresAt), DeletedAt: cn.times.ptr(pk.DeletedAt)}
+	}
+}
+
+// consoleTaskMessage makes a refused result's "<field> <message>" a sentence.
+func consoleTaskMessage(field, msg string) string {
+	switch field {
+	case "":
+		return msg
+	case "status":
+		return "Choose whether the task is done or failed."
+	}
+	return consoleFieldMessage(field, msg)
+}
+
+// consoleBytes is a size for people: 512 bytes, 1.5 KiB, 20.0 MiB.
+func consoleBytes(n int64) string {
+	if n < 1024 {
+		return strconv.FormatInt(n, 10) + " bytes"
+	}
+	f, unit := float64(n)/1024, "KiB"
+	for _, u := range []string{"MiB", "GiB", "TiB"} {
+		if f < 1024 {
+			break
+		}
+		f, unit = f/1024, u
+	}
+	return strconv.FormatFloat(f, 'f', 1, 64) + " " + unit
+}
+
+// taskResult records a staff member's result for a task of the request,
+// as POST /api/v1/tasks/{id}/result does with a staff token: done or
+// failed, with a note saying what was done in the system.
+func (cn *console) taskResult(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, taskID := c.Param("id"), c.Param("task")
+	d, err := cn.Requests.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(d.Tasks, func(t models.Task) bool { return t.ID == taskID }) {
+		return models.ErrNotFound
+	}
+	status, note := strings.TrimSpace(c.FormValue("status")), strings.TrimSpace(c.FormValue("note"))
+	body, err := json.Marshal(struct {
+		Status string `json:"status,omitempty"`
+		Note   string `json:"note,omitempty"`
+	}{status, note})
+	if err != nil {
+		return err
+	}
+	actor := consoleActor(c)
+	t, err := cn.Requests.AnswerTask(ctx, actor, fulfilment.Caller{Name: actor.String()}, taskID, bytes.NewReader(body))
+	fail := &consoleTaskFailure{task: taskID, status: status, note: note}
+	var fe *requests.FieldError
+	var re *fulfilment.ResultError
+	switch {
+	case err == nil:
+		flash := "task:" + t.Status
+		if r, err := cn.Store.GetRequest(ctx, id); err == nil && t.Status == models.TaskDone && r.Status == lifecycle.Completed && d.Request.Status != lifecycle.Completed {
+			flash = "task:done_complete"
+		}
+		cn.setFlash(c, flash)
+		return c.Redirect(http.StatusSeeOther, "/admin/requests/"+url.PathEscape(id)+"#task-"+url.PathEscape(taskID))
+	case errors.As(err, &fe):
+		fail.field, fail.message = fe.Field, fe.Message
+	case errors.As(err, &re):
+		fail.field, fail.message = re.Field, re.Message
+		switch re.Field {
+		case "status", "note":
+		case "reason": // a failed task's reason: the note is where staff give it
+			fail.field, fail.message = "note", "is required for a failed task: say why it could not be done"
+		default:
+			fail.field, fail.message = "", "The result was refused: "+re.Error()+"."
+		}
+	case errors.Is(err, fulfilment.ErrAnswered):
+		fail.message = "This task is done already (someone recorded its result meanwhile); nothing was changed."
+		return cn.renderRequest(c, http.StatusConflict, nil, fail)
+	default:
+		return err
+	}
+	if fail.field != "status" && fail.field != "note" && fail.field != "" {
+		fail.field, fail.message = "", consoleFieldMessage(fail.field, fail.message)
+	}
+	return cn.renderRequest(c, http.StatusUnprocessableEntity, nil, fail)
 }
 
 // consoleLocalRequest is a copy of r with its instants in loc, for display.
@@ -305,6 +459,10 @@ func (cn *console) requestAction(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, "/admin/requests/"+url.PathEscape(id))
 	case errors.As(err, &fe):
 		return cn.showRequest(c, http.StatusUnprocessableEntity, &consoleActionFailure{action: action, field: fe.Field, message: fe.Message, form: form})
+	case errors.Is(err, requests.ErrTasksPending):
+		// The API's 409 tasks_pending, shown on the complete form's reason.
+		return cn.showRequest(c, http.StatusConflict, &consoleActionFailure{action: action, field: "reason", form: form,
+			message: "is required to complete while a data system's task is not done (tasks pending): record the task's result first, or say why you complete without it"})
 	}
 	return cn.actionProblem(id, err)
 }
