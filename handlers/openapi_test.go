@@ -419,6 +419,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 
 	exerciseConsentAPI(t, c, app, auditor, writeKey)
 	exerciseWebhooks(t, c, app, admin, auditor, writeKey)
+	exerciseFulfilment(t, c, app, admin, auditor, writeKey)
 
 	// The public pages' forms.
 	exercisePageForms(t, c, app, confirmed.header.Get("Location"), admin)
