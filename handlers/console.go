@@ -158,6 +158,7 @@ func consoleNav(route, role string) []consoleLink {
 		{consoleLink{ID: "staff", Href: "/admin/staff", Label: "Staff"}, consoleAdmins, []string{"/admin/staff"}},
 		{consoleLink{ID: "apikeys", Href: "/admin/apikeys", Label: "API keys"}, consoleAdmins, []string{"/admin/apikeys"}},
 		{consoleLink{ID: "webhooks", Href: "/admin/webhooks", Label: "Webhooks"}, consoleAdmins, []string{"/admin/webhooks"}},
+		{consoleLink{ID: "systems", Href: "/admin/systems", Label: "Systems"}, consoleAdmins, []string{"/admin/systems"}},
 	}
 	var out []consoleLink
 	for _, n := range all {

@@ -95,6 +95,7 @@ func TestConsoleRolesTable(t *testing.T) {
 		{"/admin/outbox", want{"none": to, "admin": ok, "agent": no, "grievance_officer": no, "auditor": no}},
 		{"/admin/outbox?status=dev", want{"none": to, "admin": ok, "agent": no, "grievance_officer": no, "auditor": no}},
 		{"/admin/webhooks", want{"none": to, "admin": ok, "agent": no, "grievance_officer": no, "auditor": no}},
+		{"/admin/systems", want{"none": to, "admin": ok, "agent": no, "grievance_officer": no, "auditor": no}},
 		{"/admin/login", with(every(to), "none", ok)},
 		{"/admin/no-such-page", with(every(nf), "none", nf)},
 	}
@@ -180,7 +181,7 @@ func TestConsoleRolesTable(t *testing.T) {
 func TestConsoleNavigationPerRole(t *testing.T) {
 	app := apptest.New(t, apptest.Options{})
 	want := map[string]string{
-		models.RoleAdmin:            "dashboard,queue,new,outbox,staff,apikeys,webhooks",
+		models.RoleAdmin:            "dashboard,queue,new,outbox,staff,apikeys,webhooks,systems",
 		models.RoleAgent:            "dashboard,queue,new",
 		models.RoleGrievanceOfficer: "dashboard,queue,new",
 		models.RoleAuditor:          "dashboard,queue",

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -220,7 +222,10 @@ func underscoreWords(s string) string { return strings.ReplaceAll(s, "_", " ") }
 // status page's token; each download is an event. No package (or an
 // unknown token) is 404, an expired package 410.
 func (s *Server) downloadPackage(c echo.Context) error {
-	p, f, err := s.Requests.DownloadPackage(c.Request().Context(), c.Param("token"))
+	// A resumed download (a Range past the start) is the same download.
+	rng := c.Request().Header.Get("Range")
+	fresh := rng == "" || strings.HasPrefix(rng, "bytes=0-")
+	p, f, err := s.Requests.DownloadPackage(c.Request().Context(), c.Param("token"), fresh)
 	if err != nil {
 		if errors.Is(err, requests.ErrLinkGone) || errors.Is(err, requests.ErrLinkUnknown) {
 			return s.linkProblem(c, err)
@@ -242,7 +247,9 @@ func (s *Server) downloadPackage(c echo.Context) error {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="`+p.RequestID[:8]+`-data.zip"`)
 	h.Set("Cache-Control", "no-store")
-	h.Set("Digest", "sha-256="+p.SHA256)
+	if sum, err := hex.DecodeString(p.SHA256); err == nil {
+		h.Set("Digest", "sha-256="+base64.StdEncoding.EncodeToString(sum)) // RFC 3230
+	}
 	// ServeContent streams from the file (ranges too): a large package
 	// never sits in memory.
 	http.ServeContent(c.Response(), c.Request(), "data.zip", p.CreatedAt, f)

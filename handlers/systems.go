@@ -141,7 +141,7 @@ func (s *Server) answerTask(c echo.Context) error {
 		if err != nil {
 			return errUnauthorized
 		}
-		caller, actor = fulfilment.Caller{SystemID: d.ID, Name: "system:" + d.Name}, systemActor(d.Name)
+		caller, actor = fulfilment.Caller{SystemID: d.ID, Name: systemActor(d.Name).String()}, systemActor(d.Name)
 	} else {
 		p, err := s.authenticate(c)
 		if err != nil {

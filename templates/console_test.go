@@ -13,7 +13,7 @@ func TestConsolePagesParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"apikey_created", "apikeys", "dashboard", "error", "login", "new_request", "outbox", "queue", "request", "staff", "staff_created", "webhooks"}
+	want := []string{"apikey_created", "apikeys", "dashboard", "error", "login", "new_request", "outbox", "queue", "request", "staff", "staff_created", "system_created", "systems", "webhooks"}
 	if !slices.Equal(pages, want) {
 		t.Fatalf("console pages %v, want %v", pages, want)
 	}

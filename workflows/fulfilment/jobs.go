@@ -15,8 +15,9 @@ type JobOutbox struct{ s *Service }
 // Jobs returns the outbox of jobs to give a webhooks.Dispatcher.
 func (s *Service) Jobs() *JobOutbox { return &JobOutbox{s} }
 
-// Claim leases due jobs. A job whose task was answered meanwhile, or whose
-// system was disabled or made manual, is cancelled rather than sent.
+// Claim leases due jobs. A job whose task was answered meanwhile (done, or
+// failed: the system had it), or whose system was disabled or made manual,
+// is cancelled rather than sent.
 func (o *JobOutbox) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]webhooks.Message, error) {
 	store := o.s.store
 	claimed, err := store.ClaimTaskJobs(ctx, now, lease, limit)
@@ -41,7 +42,7 @@ func (o *JobOutbox) Claim(ctx context.Context, now time.Time, lease time.Duratio
 		out = append(out, webhooks.Message{
 			ID: j.ID, Attempts: j.Attempts, URL: d.WebhookURL, Secret: o.s.SigningSecret(d), Body: []byte(j.Body),
 			Headers: map[string]string{"Rightsdesk-Job": j.ID, "Rightsdesk-Event": "task.job"},
-			Cancel:  d.DisabledAt != nil || d.Manual || d.WebhookURL == "" || t.Status == models.TaskDone,
+			Cancel:  d.DisabledAt != nil || d.Manual || d.WebhookURL == "" || !t.Open(),
 			Ref:     j,
 		})
 	}

@@ -85,6 +85,7 @@ func (s *Service) UpdateSystem(ctx context.Context, id string, p SystemPatch) (*
 			return err
 		}
 		name, types, hook, manual := d.Name, d.Types(), d.WebhookURL, d.Manual
+		wasManual := d.Manual
 		if p.Name != nil {
 			name = *p.Name
 		}
@@ -128,7 +129,9 @@ func (s *Service) UpdateSystem(ctx context.Context, id string, p SystemPatch) (*
 			}
 			return err
 		}
-		if p.RotateSecret && !d.Manual {
+		// A new secret is shown when asked for, and when a manual system
+		// becomes a webhook one (it never had a secret to keep).
+		if !d.Manual && (p.RotateSecret || wasManual) {
 			creds.SigningSecret = s.SigningSecret(d)
 		}
 		out = d

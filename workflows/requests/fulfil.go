@@ -298,9 +298,10 @@ func (s *Service) NoticeSilentTasks(ctx context.Context) (int, error) {
 }
 
 // DownloadPackage opens the package of the request of a status-page token
-// and records the download as an event. No package is ErrNotFound; one past
+// and, when count is set (not a resumed download), records the download as
+// an event. No package is ErrNotFound; one past
 // its 7 days is fulfilment.ErrPackageGone.
-func (s *Service) DownloadPackage(ctx context.Context, statusToken string) (*models.Package, *os.File, error) {
+func (s *Service) DownloadPackage(ctx context.Context, statusToken string, count bool) (*models.Package, *os.File, error) {
 	if s.cfg.Fulfilment == nil {
 		return nil, nil, ErrNotFound
 	}
@@ -309,8 +310,8 @@ func (s *Service) DownloadPackage(ctx context.Context, statusToken string) (*mod
 		return nil, nil, err
 	}
 	p, f, err := s.cfg.Fulfilment.Package(ctx, r.ID)
-	if err != nil {
-		return nil, nil, err
+	if err != nil || !count {
+		return p, f, err
 	}
 	err = s.store.InTx(ctx, func(tx *models.Store) error {
 		r, err := tx.GetRequest(ctx, r.ID)
