@@ -117,6 +117,13 @@ func TestTasksAreMadeSignedAndAnsweredByTheirOwnSystem(t *testing.T) {
 	if !strings.HasPrefix(crmSys.SigningSecret, "whsec_") || !strings.HasPrefix(crmSys.Key, "rds_") {
 		t.Fatalf("credentials not shown on creation: %+v", crmSys)
 	}
+	// A manual system made a webhook one gets its secret, once.
+	paperless := registerSystem(t, a, admin, map[string]any{"name": "scans", "request_types": []string{"access"}, "manual": true})
+	var switched registered
+	a.Do("PATCH", "/api/v1/systems/"+paperless.ID, map[string]any{"webhook_url": crm.srv.URL + "/scans"}, admin).JSON(t, &switched)
+	if paperless.SigningSecret != "" || !strings.HasPrefix(switched.SigningSecret, "whsec_") || switched.Key != "" {
+		t.Fatalf("manual → webhook: secret %q then %q, key %q", paperless.SigningSecret, switched.SigningSecret, switched.Key)
+	}
 	if list := a.Do("GET", "/api/v1/systems", nil, admin); strings.Contains(string(list.Body), crmSys.Key) || strings.Contains(string(list.Body), crmSys.SigningSecret) {
 		t.Fatal("the list shows a secret")
 	}
