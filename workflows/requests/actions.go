@@ -39,7 +39,7 @@ func (s *Service) Act(ctx context.Context, actor Actor, id string, in ActionInpu
 	var pkg *models.Package
 	if in.Action == lifecycle.Complete {
 		var err error
-		if pkg, err = s.prepackage(ctx, id); err != nil {
+		if pkg, err = s.prepackage(ctx, id, in.Reason); err != nil {
 			return nil, err
 		}
 	}

@@ -39,7 +39,7 @@ func (s *Service) startTasks(ctx context.Context, tx *models.Store, r *models.Re
 // package of an access or export request whose tasks have answered. It
 // returns nil when there is nothing to package or the request cannot be
 // completed anyway.
-func (s *Service) prepackage(ctx context.Context, id string) (*models.Package, error) {
+func (s *Service) prepackage(ctx context.Context, id, reason string) (*models.Package, error) {
 	if s.cfg.Fulfilment == nil {
 		return nil, nil
 	}
@@ -53,6 +53,9 @@ func (s *Service) prepackage(ctx context.Context, id string) (*models.Package, e
 	tasks, err := s.store.TasksOf(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if len(fulfilment.Pending(tasks)) > 0 && strings.TrimSpace(reason) == "" {
+		return nil, nil // refused as tasks_pending in the transaction: build nothing
 	}
 	return s.cfg.Fulfilment.BuildPackage(ctx, r, tasks)
 }
