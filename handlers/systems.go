@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/fulfilment"
+	"github.com/rightsdesk/rightsdesk/workflows/requests"
 )
 
 // Data systems: the company's systems that hold personal data, registered
@@ -135,7 +136,7 @@ func (s *Server) answerTask(c echo.Context) error {
 	ctx := c.Request().Context()
 	token := bearer(c)
 	var caller fulfilment.Caller
-	var actor = systemActor("")
+	var actor requests.Actor
 	if strings.HasPrefix(token, fulfilment.SystemKeyPrefix) {
 		d, err := s.Fulfilment.SystemByKey(ctx, token)
 		if err != nil {

@@ -181,9 +181,7 @@ func (s *Store) MarkTaskJobDelivered(ctx context.Context, j *TaskJob, httpStatus
 // MarkTaskJobRetry releases the claim numbered attempt for another attempt
 // at next.
 func (s *Store) MarkTaskJobRetry(ctx context.Context, id string, attempt int, next time.Time, httpStatus int, reason string) error {
-	return translate(s.with(ctx).Model(&TaskJob{}).Where("id = ? AND status = ? AND attempts = ?", id, JobSending, attempt).
-		Updates(map[string]any{"status": JobPending, "next_attempt_at": utc(next), "locked_until": nil,
-			"last_status": httpStatus, "last_error": reason}).Error)
+	return releaseLeased(s, ctx, &TaskJob{}, id, attempt, next, httpStatus, reason)
 }
 
 // CancelTaskJob stops a job whose task was answered (or whose system was

@@ -129,9 +129,17 @@ func (s *Store) MarkWebhookDelivered(ctx context.Context, id string, attempt, ht
 // MarkWebhookRetry releases the claim numbered attempt for another attempt
 // at next, keeping why this one failed (httpStatus 0: no HTTP answer).
 func (s *Store) MarkWebhookRetry(ctx context.Context, id string, attempt int, next time.Time, httpStatus int, reason string) error {
-	return translate(s.with(ctx).Model(&WebhookDelivery{}).
-		Where("id = ? AND status = ? AND attempts = ?", id, WebhookSending, attempt).
-		Updates(map[string]any{"status": WebhookPending, "next_attempt_at": utc(next), "locked_until": nil,
+	return releaseLeased(s, ctx, &WebhookDelivery{}, id, attempt, next, httpStatus, reason)
+}
+
+// releaseLeased is the retry both signed outboxes (webhook deliveries, task
+// jobs) use: the claim numbered attempt, if still current, goes back to
+// pending for next, keeping why it failed. Their status values are the
+// same words ("sending", "pending").
+func releaseLeased(s *Store, ctx context.Context, model any, id string, attempt int, next time.Time, httpStatus int, reason string) error {
+	return translate(s.with(ctx).Model(model).
+		Where("id = ? AND status = ? AND attempts = ?", id, "sending", attempt).
+		Updates(map[string]any{"status": "pending", "next_attempt_at": utc(next), "locked_until": nil,
 			"last_status": httpStatus, "last_error": reason}).Error)
 }
 

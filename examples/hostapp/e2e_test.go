@@ -79,11 +79,11 @@ func newLoop(t *testing.T, types ...string) *loop {
 	if res.Status != http.StatusCreated {
 		t.Fatalf("register system: %d %s", res.Status, res.Body)
 	}
-	var sys struct{ SigningSecret, Key string }
-	res.JSON(t, &struct {
-		SigningSecret *string `json:"signing_secret"`
-		Key           *string `json:"key"`
-	}{&sys.SigningSecret, &sys.Key})
+	var sys struct {
+		SigningSecret string `json:"signing_secret"`
+		Key           string `json:"key"`
+	}
+	res.JSON(t, &sys)
 
 	target, _ := url.Parse(l.rd.URL)
 	l.hostDB = filepath.Join(t.TempDir(), "hostapp.db")
