@@ -422,7 +422,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 	exerciseFulfilment(t, c, app, admin, auditor, writeKey)
 
 	// The public pages' forms.
-	exercisePageForms(t, c, app, confirmed.header.Get("Location"), admin)
+	exercisePageForms(t, c, app, confirmed.header.Get("Location"))
 	exerciseConsentPages(t, c, app)
 
 	// Every operation of the spec was exercised at least once.
@@ -464,8 +464,8 @@ func TestLimitAndReadinessAnswersMatchSpec(t *testing.T) {
 // exercisePageForms calls the request form and the status page's forms the
 // way a browser does: the CSRF token of the rd_csrf cookie, echoed in the
 // form's _csrf field. confirmedAt is the status page a confirmation
-// redirected to; admin a staff token.
-func exercisePageForms(t *testing.T, c *specChecker, app *apptest.App, confirmedAt, admin string) {
+// redirected to.
+func exercisePageForms(t *testing.T, c *specChecker, app *apptest.App, confirmedAt string) {
 	t.Helper()
 	c.do(specCall{method: "GET", path: "/", want: 200})
 	c.do(specCall{method: "GET", path: "/?type=fly", want: 400})
@@ -507,7 +507,7 @@ func exercisePageForms(t *testing.T, c *specChecker, app *apptest.App, confirmed
 	if err != nil {
 		t.Fatalf("request %q: %v", ref, err)
 	}
-	admin = app.Login("admin@example.com")
+	admin := app.Login("admin@example.com")
 	if res := app.Do("POST", "/api/v1/requests/"+r.ID+"/actions", map[string]any{"action": "request_info", "note": "Which account?"}, admin); res.Status != 200 {
 		t.Fatalf("request_info: %d %s", res.Status, res.Body)
 	}

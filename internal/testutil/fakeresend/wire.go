@@ -47,6 +47,7 @@ func parseTo(raw json.RawMessage) ([]string, error) {
 	}
 	var many []string
 	if err := json.Unmarshal(raw, &many); err != nil {
+		//lint:ignore ST1005 the fake answers with Resend's own message, word for word
 		return nil, errors.New("Invalid `to` field. Expected a string or an array of strings.")
 	}
 	return many, nil

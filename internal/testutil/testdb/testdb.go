@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -77,5 +76,5 @@ func Name() string {
 	if os.Getenv(EnvURL) != "" {
 		return "postgres"
 	}
-	return fmt.Sprint("sqlite")
+	return "sqlite"
 }
