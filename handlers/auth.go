@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
+	"github.com/rightsdesk/rightsdesk/workflows/staff"
 )
 
 // principal is the authenticated caller of a staff endpoint.
@@ -30,9 +31,19 @@ func (s *Server) login(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
+	keys := loginKeys(c, b.Email)
+	if wait, blocked := s.abuse.login.Blocked(keys...); blocked {
+		return tooMany(c, wait, "too many failed sign-ins for this account or from this address; try again later")
+	}
 	u, err := s.Staff.Authenticate(c.Request().Context(), b.Email, b.Password)
+	if errors.Is(err, staff.ErrBadCredentials) {
+		s.abuse.login.Fail(keys...)
+	}
 	if err != nil {
 		return err
+	}
+	if len(keys) > 1 {
+		s.abuse.login.Reset(keys[1]) // the account's count, not the address's
 	}
 	tok, exp, err := s.JWT.Issue(u.ID, u.Role)
 	if err != nil {
@@ -64,16 +75,18 @@ func (s *Server) staffOnly(scope string, write bool) echo.MiddlewareFunc {
 }
 
 func (s *Server) authenticate(c echo.Context) (*principal, error) {
-	h := c.Request().Header.Get(echo.HeaderAuthorization)
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+	token := bearer(c)
+	if token == "" {
 		return nil, errUnauthorized
 	}
-	token = strings.TrimSpace(token)
+	if err := s.secretsBlocked(c); err != nil {
+		return nil, err
+	}
 	ctx := c.Request().Context()
 	if strings.HasPrefix(token, "rdk_") {
 		k, err := s.Staff.APIKey(ctx, token)
 		if errors.Is(err, models.ErrNotFound) {
+			s.wrongSecret(c)
 			return nil, errUnauthorized
 		} else if err != nil {
 			return nil, err
@@ -82,12 +95,14 @@ func (s *Server) authenticate(c echo.Context) (*principal, error) {
 	}
 	id, err := s.JWT.Parse(token)
 	if err != nil {
+		s.wrongSecret(c)
 		return nil, errUnauthorized
 	}
 	// The role is read from the database on every call, so that disabling
 	// a user or changing a role takes effect at once.
 	u, err := s.Staff.User(ctx, id)
 	if errors.Is(err, models.ErrNotFound) {
+		s.wrongSecret(c)
 		return nil, errUnauthorized
 	} else if err != nil {
 		return nil, err

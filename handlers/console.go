@@ -51,16 +51,14 @@ var (
 // console holds the console's state next to the server's dependencies.
 type console struct {
 	*Server
-	limiter *consoleLoginLimiter
-	secure  bool // cookies are Secure: the base URL is https
+	secure bool // cookies are Secure: the base URL is https
 }
 
 // console declares the staff console under /admin.
 func (s *Server) console() {
 	cn := &console{
-		Server:  s,
-		limiter: newConsoleLoginLimiter(s.Now, consoleLoginMaxFailures, consoleLoginWindow),
-		secure:  strings.HasPrefix(strings.ToLower(s.BaseURL), "https://"),
+		Server: s,
+		secure: strings.HasPrefix(strings.ToLower(s.BaseURL), "https://"),
 	}
 	g := s.echo.Group(consolePath, cn.renderErrors, middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:_csrf",

@@ -21,13 +21,13 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/rightsdesk/rightsdesk/handlers"
 	"github.com/rightsdesk/rightsdesk/internal/auth"
+	"github.com/rightsdesk/rightsdesk/internal/limits"
 	"github.com/rightsdesk/rightsdesk/internal/policy"
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
 	"github.com/rightsdesk/rightsdesk/internal/testutil/apptest"
 	"github.com/rightsdesk/rightsdesk/internal/testutil/testdb"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
-	"golang.org/x/time/rate"
 )
 
 const specPath = "../docs/openapi.yaml"
@@ -51,7 +51,7 @@ func loadSpec(t *testing.T) *openapi3.T {
 
 // newSpecServer builds the real handlers the way apptest.New does, but keeps
 // the *handlers.Server so the router itself can be inspected.
-func newSpecServer(t *testing.T, limit rate.Limit, burst int) *handlers.Server {
+func newSpecServer(t *testing.T, lim limits.Config) *handlers.Server {
 	t.Helper()
 	now := func() time.Time { return time.Date(2026, 1, 31, 10, 0, 0, 0, time.UTC) }
 	store := testdb.Open(t)
@@ -59,7 +59,7 @@ func newSpecServer(t *testing.T, limit rate.Limit, burst int) *handlers.Server {
 	reqs := requests.New(store, policy.Default("privacy@example.com"), requests.Config{BaseURL: "http://rightsdesk.test", MailFrom: "privacy@example.com", Keys: keys}, now)
 	return handlers.New(handlers.Deps{
 		Store: store, Requests: reqs, Staff: staff.New(store, now), JWT: auth.NewJWT(keys.JWTKey(), time.Hour, now),
-		PublicRate: limit, PublicBurst: burst,
+		Limits: lim,
 	})
 }
 
@@ -83,7 +83,7 @@ func specPathOf(echoPath string) string {
 // route the router lacks.
 func TestRoutesMatchSpec(t *testing.T) {
 	doc := loadSpec(t)
-	srv := newSpecServer(t, 0, 0)
+	srv := newSpecServer(t, limits.Config{})
 
 	inRouter := map[string]bool{}
 	for _, r := range srv.Echo().Routes() {
@@ -439,7 +439,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 // 503 from readyz when the database is gone.
 func TestLimitAndReadinessAnswersMatchSpec(t *testing.T) {
 	doc := loadSpec(t)
-	srv := newSpecServer(t, rate.Every(time.Hour), 1)
+	srv := newSpecServer(t, limits.Config{IP: limits.Rate{N: 1, Per: time.Hour}})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	c := newSpecChecker(t, doc, hs.URL)

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rightsdesk/rightsdesk/internal/limits"
 	"github.com/rightsdesk/rightsdesk/internal/testutil/apptest"
-	"golang.org/x/time/rate"
 )
 
 // With no email provider the operator reads the verification link from the
@@ -44,7 +44,7 @@ func TestSentMessagesKeepNoBody(t *testing.T) {
 }
 
 func TestPublicEndpointsAreRateLimitedPerIP(t *testing.T) {
-	app := apptest.New(t, apptest.Options{PublicRate: rate.Every(time.Minute), PublicBurst: 3})
+	app := apptest.New(t, apptest.Options{Limits: &limits.Config{IP: limits.Rate{N: 3, Per: 3 * time.Minute}}})
 	var last *apptest.Response
 	for range 4 {
 		last = app.Do("POST", "/api/v1/requests", map[string]any{"type": "access", "email": "flood@example.com"}, "")

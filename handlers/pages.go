@@ -24,15 +24,20 @@ func (s *Server) publicPages(public []echo.MiddlewareFunc) {
 	csrf := s.csrfProtect()
 	posting := append(append([]echo.MiddlewareFunc{}, public...), csrf)
 
+	// Every page reached by a link token counts wrong tokens per address.
+	linked := func(m ...echo.MiddlewareFunc) []echo.MiddlewareFunc {
+		return append(append([]echo.MiddlewareFunc{}, m...), s.guardTokens)
+	}
+
 	e.GET("/", s.requestFormPage, csrf)
 	e.POST("/requests", s.submitRequestForm, posting...)
-	e.GET("/verify/:token", s.verifyPage)
-	e.POST("/verify/:token", s.verifyConfirm, append([]echo.MiddlewareFunc{forms}, public...)...)
-	e.GET("/r/:token", s.statusPage, csrf)
-	e.GET("/r/:token/package", s.downloadPackage)
-	e.POST("/r/:token/withdraw", s.withdrawRequest, posting...)
-	e.POST("/r/:token/answer", s.answerRequest, posting...)
-	s.consentPages(public)
+	e.GET("/verify/:token", s.verifyPage, linked()...)
+	e.POST("/verify/:token", s.verifyConfirm, linked(append([]echo.MiddlewareFunc{forms}, public...)...)...)
+	e.GET("/r/:token", s.statusPage, linked(csrf)...)
+	e.GET("/r/:token/package", s.downloadPackage, linked()...)
+	e.POST("/r/:token/withdraw", s.withdrawRequest, linked(posting...)...)
+	e.POST("/r/:token/answer", s.answerRequest, linked(posting...)...)
+	s.consentPages(public, linked)
 }
 
 // pageData is what every public page gets: the organisation from the

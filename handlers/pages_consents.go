@@ -22,16 +22,16 @@ import (
 
 // consentPages declares the consent center's routes. Posts are
 // rate-limited like the request form and carry the same CSRF token.
-func (s *Server) consentPages(public []echo.MiddlewareFunc) {
+func (s *Server) consentPages(public []echo.MiddlewareFunc, linked func(...echo.MiddlewareFunc) []echo.MiddlewareFunc) {
 	e := s.echo
 	csrf := s.csrfProtect()
 	posting := append(append([]echo.MiddlewareFunc{}, public...), csrf)
 
 	e.GET("/consents", s.centerAskPage, csrf)
 	e.POST("/consents", s.centerAsk, posting...)
-	e.GET("/consents/:token", s.centerPage, csrf)
-	e.POST("/consents/:token/purposes/:purpose", s.centerChange, posting...)
-	e.GET("/consents/:token/receipts/:id", s.centerReceipt)
+	e.GET("/consents/:token", s.centerPage, linked(csrf)...)
+	e.POST("/consents/:token/purposes/:purpose", s.centerChange, linked(posting...)...)
+	e.GET("/consents/:token/receipts/:id", s.centerReceipt, linked()...)
 }
 
 // consentView is the consent center page.
@@ -106,6 +106,9 @@ func (s *Server) centerAskPage(c echo.Context) error {
 // form tells no one who is a customer.
 func (s *Server) centerAsk(c echo.Context) error {
 	email := c.FormValue("email")
+	if err := s.limitEmail(c, email); err != nil {
+		return err
+	}
 	err := s.Consents.SendCenterLink(c.Request().Context(), email)
 	var fe *consents.FieldError
 	if errors.As(err, &fe) {

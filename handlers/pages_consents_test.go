@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rightsdesk/rightsdesk/internal/limits"
 	"github.com/rightsdesk/rightsdesk/internal/policy"
 	"github.com/rightsdesk/rightsdesk/internal/testutil/apptest"
 	"github.com/rightsdesk/rightsdesk/workflows/consents"
-	"golang.org/x/time/rate"
 )
 
 // centerPolicy has a time zone, a policy URL, a purpose withdrawn by
@@ -363,7 +363,7 @@ func getRaw(t *testing.T, u string) rawResponse {
 
 // The public posts share the per-IP rate limit of the request form.
 func TestConsentCenterRateLimited(t *testing.T) {
-	app := apptest.New(t, apptest.Options{PublicRate: rate.Every(time.Hour), PublicBurst: 1})
+	app := apptest.New(t, apptest.Options{Limits: &limits.Config{IP: limits.Rate{N: 1, Per: time.Hour}}})
 	b := newFormClient(t, app)
 	form := b.get("/consents").want(200).form("#consent-link-form")
 	form.Set("email", "flood@example.com")

@@ -218,6 +218,9 @@ func (s *Server) submitRequestForm(c echo.Context) error {
 	if !s.Requests.Policy().Offers(v.Type) {
 		return s.renderChooser(c, http.StatusBadRequest, v.Type, v.Related)
 	}
+	if err := s.limitEmail(c, v.Email); err != nil {
+		return err
+	}
 	in := v.input()
 	in.GPC = gpc(c)
 	_, err = s.Requests.SubmitWeb(c.Request().Context(), in)

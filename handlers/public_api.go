@@ -42,6 +42,9 @@ func (s *Server) submitRequest(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
+	if err := s.limitEmail(c, b.Email); err != nil {
+		return err
+	}
 	in := b.input()
 	in.GPC = gpc(c)
 	r, err := s.Requests.Submit(c.Request().Context(), in)

@@ -11,13 +11,13 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/rightsdesk/rightsdesk/internal/auth"
+	"github.com/rightsdesk/rightsdesk/internal/limits"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/consents"
 	"github.com/rightsdesk/rightsdesk/workflows/fulfilment"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
 	"github.com/rightsdesk/rightsdesk/workflows/webhooks"
-	"golang.org/x/time/rate"
 )
 
 // Deps are what the handlers call.
@@ -31,10 +31,8 @@ type Deps struct {
 	Fulfilment *fulfilment.Service
 	JWT        *auth.JWT
 	Log        *slog.Logger
-	// PublicRate limits the public POST endpoints per client IP, in
-	// requests per second with PublicBurst; zero disables the limit.
-	PublicRate  rate.Limit
-	PublicBurst int
+	// Limits are the abuse limits (internal/limits); a zero rate is off.
+	Limits limits.Config
 	// Now is the clock (the current year of reports); nil means time.Now.
 	Now func() time.Time
 	// BaseURL is RIGHTSDESK_BASE_URL: cookies are Secure when it is https.
@@ -50,6 +48,7 @@ type Server struct {
 	echo  *echo.Echo
 	times viewTimes
 	log   *slog.Logger
+	abuse abuse
 }
 
 // New builds the application with every route.
@@ -91,21 +90,11 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 
-	public := []echo.MiddlewareFunc{}
-	if s.PublicRate > 0 {
-		public = append(public, middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-			Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-				Rate: s.PublicRate, Burst: s.PublicBurst, ExpiresIn: 10 * time.Minute,
-			}),
-			DenyHandler: func(c echo.Context, _ string, _ error) error {
-				c.Response().Header().Set("Retry-After", "60")
-				return apiErr(http.StatusTooManyRequests, "rate_limited", "too many requests; try again in a minute")
-			},
-		}))
-	}
+	s.abuse = newAbuse(s.Limits, s.Now)
+	public := []echo.MiddlewareFunc{s.limitIP}
 	api := e.Group("/api/v1")
 	api.POST("/requests", s.submitRequest, public...)
-	api.POST("/verifications", s.verifyRequest, public...)
+	api.POST("/verifications", s.verifyRequest, append(public, s.guardTokens)...)
 	api.POST("/auth/login", s.login, public...)
 
 	read := s.staffOnly(models.ScopeRequestsRead, false)

@@ -138,8 +138,12 @@ func (s *Server) answerTask(c echo.Context) error {
 	var caller fulfilment.Caller
 	var actor requests.Actor
 	if strings.HasPrefix(token, fulfilment.SystemKeyPrefix) {
+		if err := s.secretsBlocked(c); err != nil {
+			return err
+		}
 		d, err := s.Fulfilment.SystemByKey(ctx, token)
 		if err != nil {
+			s.wrongSecret(c)
 			return errUnauthorized
 		}
 		caller, actor = fulfilment.Caller{SystemID: d.ID, Name: systemActor(d.Name).String()}, systemActor(d.Name)

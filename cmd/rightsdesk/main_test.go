@@ -49,17 +49,18 @@ func TestBadConfigurationStopsWithOneLineNamingTheVariable(t *testing.T) {
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
 	os.WriteFile(policy, []byte("organization:\n  name: X\nrequest_types: [access]\nsurprise: 1\n"), 0o600)
 	cases := map[string]string{
-		"RIGHTSDESK_BASE_URL":       "not a url",
-		"RIGHTSDESK_ADDR":           "8080",
-		"RIGHTSDESK_DATABASE_URL":   "mysql://x",
-		"RIGHTSDESK_SECRET":         "short",
-		"RIGHTSDESK_SWEEP_INTERVAL": "often",
-		"RIGHTSDESK_RETENTION_DAYS": "-3",
-		"RIGHTSDESK_MAIL_FROM":      "Privacy <p@x.com>",
-		"RIGHTSDESK_ADMIN_EMAIL":    "nobody",
-		"RIGHTSDESK_POLICY":         policy,
-		"RESEND_BASE_URL":           "ftp://x",
-		"SENTRY_DSN":                "::",
+		"RIGHTSDESK_BASE_URL":         "not a url",
+		"RIGHTSDESK_ADDR":             "8080",
+		"RIGHTSDESK_DATABASE_URL":     "mysql://x",
+		"RIGHTSDESK_SECRET":           "short",
+		"RIGHTSDESK_SWEEP_INTERVAL":   "often",
+		"RIGHTSDESK_RETENTION_DAYS":   "-3",
+		"RIGHTSDESK_MAIL_FROM":        "Privacy <p@x.com>",
+		"RIGHTSDESK_ADMIN_EMAIL":      "nobody",
+		"RIGHTSDESK_POLICY":           policy,
+		"RESEND_BASE_URL":             "ftp://x",
+		"SENTRY_DSN":                  "::",
+		"RIGHTSDESK_RATE_LIMIT_EMAIL": "lots",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {

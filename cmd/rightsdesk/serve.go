@@ -14,7 +14,6 @@ import (
 	"github.com/getsentry/sentry-go"
 	"github.com/rightsdesk/rightsdesk/handlers"
 	"github.com/rightsdesk/rightsdesk/workflows/webhooks"
-	"golang.org/x/time/rate"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) (string, bool)) error {
@@ -61,7 +60,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 		Store: a.store, Requests: a.requests, Staff: a.staff, JWT: a.jwt, Log: log, Now: a.now,
 		Consents: a.consents, Webhooks: a.webhooks, Fulfilment: a.fulfil,
 		BaseURL: a.cfg.BaseURL, DevOutbox: dispatcher.Sender == nil,
-		PublicRate: rate.Every(2 * time.Second), PublicBurst: 20,
+		Limits: a.cfg.Limits,
 	})
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {

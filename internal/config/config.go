@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rightsdesk/rightsdesk/internal/limits"
 	"github.com/rightsdesk/rightsdesk/internal/policy"
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
 	"github.com/rightsdesk/rightsdesk/models"
@@ -41,6 +42,9 @@ type Config struct {
 	// only as long as a package is offered). Instances sharing a database
 	// must share it too.
 	FilesDir string
+	// Limits are the abuse limits: the policy's rate_limits (or the
+	// defaults), each overridden by its RIGHTSDESK_RATE_LIMIT_* variable.
+	Limits limits.Config
 }
 
 // Error is a configuration error: Var names the variable (or the policy
@@ -92,6 +96,7 @@ var options = []option{
 		c.PolicyPath = v
 		if v == "" {
 			c.Policy = policy.Default(c.MailFrom)
+			c.Limits = c.Policy.RateLimits
 			return nil
 		}
 		p, err := policy.Load(v)
@@ -99,6 +104,7 @@ var options = []option{
 			return err
 		}
 		c.Policy = p
+		c.Limits = p.RateLimits
 		return nil
 	}},
 	{"RIGHTSDESK_SECRET", "", true, func(c *Config, v string) error {
@@ -194,6 +200,27 @@ var options = []option{
 		c.FilesDir = v
 		return nil
 	}},
+	// The rate limits come after the policy, whose values they override.
+	rateLimitOption("RIGHTSDESK_RATE_LIMIT_IP", func(l *limits.Config) *limits.Rate { return &l.IP }),
+	rateLimitOption("RIGHTSDESK_RATE_LIMIT_EMAIL", func(l *limits.Config) *limits.Rate { return &l.Email }),
+	rateLimitOption("RIGHTSDESK_RATE_LIMIT_LOGIN", func(l *limits.Config) *limits.Rate { return &l.Login }),
+	rateLimitOption("RIGHTSDESK_RATE_LIMIT_TOKENS", func(l *limits.Config) *limits.Rate { return &l.Tokens }),
+}
+
+// rateLimitOption reads one limit as N/DURATION or off; unset keeps the
+// policy's value.
+func rateLimitOption(name string, field func(*limits.Config) *limits.Rate) option {
+	return option{name, "", false, func(c *Config, v string) error {
+		if v == "" {
+			return nil
+		}
+		r, err := limits.ParseRate(v)
+		if err != nil {
+			return err
+		}
+		*field(&c.Limits) = r
+		return nil
+	}}
 }
 
 // Load reads every option through lookup (os.LookupEnv in production). The

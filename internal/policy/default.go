@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rightsdesk/rightsdesk/internal/limits"
 	"github.com/rightsdesk/rightsdesk/workflows/clocks"
 )
 
@@ -23,6 +24,7 @@ func Default(mailFrom string) *Policy {
 		Timezone:         "UTC",
 		Verification:     Verification{TokenTTL: defaultTokenTTL, ExpireAfter: defaultExpireAfter},
 		Escalation:       Escalation{WarnBefore: defaultWarnBefore, Grace: defaultGrace},
+		RateLimits:       limits.Defaults(),
 	}
 	p.finish(time.UTC)
 	return p

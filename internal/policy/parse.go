@@ -90,6 +90,7 @@ type file struct {
 	Holidays         []string                 `yaml:"holidays"`
 	Verification     *fileVerification        `yaml:"verification"`
 	Escalation       *fileEscalation          `yaml:"escalation"`
+	RateLimits       *fileRateLimits          `yaml:"rate_limits"`
 }
 
 type fileVerification struct {
@@ -100,6 +101,13 @@ type fileVerification struct {
 type fileEscalation struct {
 	WarnBefore string `yaml:"warn_before"`
 	Grace      string `yaml:"grace"`
+}
+
+type fileRateLimits struct {
+	IP     string `yaml:"ip"`
+	Email  string `yaml:"email"`
+	Login  string `yaml:"login"`
+	Tokens string `yaml:"tokens"`
 }
 
 // sections names each schema type as the file's author knows it, for
@@ -115,6 +123,7 @@ var sections = map[string]struct {
 	"clocks.Rules":            {"in a regime's overrides", reflect.TypeFor[clocks.Rules]()},
 	"policy.fileVerification": {"in verification", reflect.TypeFor[fileVerification]()},
 	"policy.fileEscalation":   {"in escalation", reflect.TypeFor[fileEscalation]()},
+	"policy.fileRateLimits":   {"in rate_limits", reflect.TypeFor[fileRateLimits]()},
 }
 
 // checkSchema decodes strictly: unknown keys, duplicate keys and values of

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rightsdesk/rightsdesk/internal/limits"
 	"github.com/rightsdesk/rightsdesk/workflows/clocks"
 )
 
@@ -79,6 +80,9 @@ func TestDefaultsWhenOmitted(t *testing.T) {
 	}
 	if p.Escalation != (Escalation{168 * time.Hour, 168 * time.Hour}) {
 		t.Errorf("escalation = %+v", p.Escalation)
+	}
+	if p.RateLimits != limits.Defaults() {
+		t.Errorf("rate limits = %+v, want the defaults", p.RateLimits)
 	}
 	if got := p.RegimeFor("FR", ""); got != "default" {
 		t.Errorf("RegimeFor(FR) = %q, want default", got)
@@ -190,6 +194,8 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate purpose", org + "purposes:\n  - {key: marketing, default: granted}\n  - {key: ads, default: granted}\n  - {key: marketing, default: withdrawn}\n", 5, []string{`"marketing"`, "line 3"}},
 		{"opt_out without scope", org + "request_types: [access,\n  opt_out]\npurposes: [{key: newsletter, default: granted}]\n", 3, []string{"opt_out", "model_training"}},
 		{"withdrawal without purposes", org + "request_types:\n  - consent_withdrawal\n", 3, []string{"consent_withdrawal"}},
+		{"bad rate limit", org + "rate_limits:\n  ip: 30/1m\n  email: lots\n", 4, []string{"rate_limits.email", `"lots"`}},
+		{"unknown rate limit", org + "rate_limits:\n  burst: 3/1m\n", 3, []string{"burst", "rate_limits"}},
 		{"merge key", org + "regimes:\n  lgpd: &r {respond_days: 10}\n  dpdp:\n    <<: *r\n", 5, []string{"<<"}},
 	}
 	for _, tc := range tests {
@@ -256,4 +262,14 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted an unusable policy: %+v", p)
 		}
 	})
+}
+
+func TestRateLimitsOverrideOnlyWhatTheyName(t *testing.T) {
+	p := mustParse(t, "organization: {name: Acme}\nrate_limits:\n  ip: 100/1m\n  tokens: off\n")
+	want := limits.Defaults()
+	want.IP = limits.Rate{N: 100, Per: time.Minute}
+	want.Tokens = limits.Rate{}
+	if p.RateLimits != want {
+		t.Errorf("rate limits = %+v, want %+v", p.RateLimits, want)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rightsdesk/rightsdesk/internal/limits"
 	"github.com/rightsdesk/rightsdesk/workflows/clocks"
 )
 
@@ -99,6 +100,8 @@ type Policy struct {
 	Holidays       []clocks.Date
 	Verification   Verification
 	Escalation     Escalation
+	// RateLimits are the abuse limits; the environment may override each.
+	RateLimits limits.Config
 
 	loc       *time.Location
 	calendars map[string]*clocks.Calendar

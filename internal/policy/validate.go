@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rightsdesk/rightsdesk/internal/limits"
 	"github.com/rightsdesk/rightsdesk/workflows/clocks"
 )
 
@@ -58,6 +59,7 @@ func build(doc *yaml.Node, source string) (*Policy, error) {
 		Timezone:       "UTC",
 		Verification:   Verification{TokenTTL: defaultTokenTTL, ExpireAfter: defaultExpireAfter},
 		Escalation:     Escalation{WarnBefore: defaultWarnBefore, Grace: defaultGrace},
+		RateLimits:     limits.Defaults(),
 	}}
 	var err error
 	for k, v := range pairs(doc) {
@@ -86,6 +88,8 @@ func build(doc *yaml.Node, source string) (*Policy, error) {
 			err = b.verification(v)
 		case "escalation":
 			err = b.escalation(v)
+		case "rate_limits":
+			err = b.rateLimits(v)
 		default: // checkSchema let it through: the two lists are out of step
 			err = b.errf(k, "unknown key %q", k.Value)
 		}
@@ -334,6 +338,27 @@ func (b *builder) escalation(n *yaml.Node) error {
 			b.p.Escalation.WarnBefore = d
 		case "grace":
 			b.p.Escalation.Grace = d
+		}
+	}
+	return nil
+}
+
+// rateLimits reads each limit as N/DURATION or off.
+func (b *builder) rateLimits(n *yaml.Node) error {
+	for k, v := range pairs(n) {
+		r, err := limits.ParseRate(str(v))
+		if err != nil {
+			return b.errf(v, "rate_limits.%s %v", k.Value, err)
+		}
+		switch k.Value {
+		case "ip":
+			b.p.RateLimits.IP = r
+		case "email":
+			b.p.RateLimits.Email = r
+		case "login":
+			b.p.RateLimits.Login = r
+		case "tokens":
+			b.p.RateLimits.Tokens = r
 		}
 	}
 	return nil

@@ -19,6 +19,7 @@ import (
 
 	"github.com/rightsdesk/rightsdesk/handlers"
 	"github.com/rightsdesk/rightsdesk/internal/auth"
+	"github.com/rightsdesk/rightsdesk/internal/limits"
 	"github.com/rightsdesk/rightsdesk/internal/cachebus"
 	"github.com/rightsdesk/rightsdesk/internal/mail"
 	"github.com/rightsdesk/rightsdesk/internal/policy"
@@ -32,7 +33,6 @@ import (
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 	"github.com/rightsdesk/rightsdesk/workflows/staff"
 	"github.com/rightsdesk/rightsdesk/workflows/webhooks"
-	"golang.org/x/time/rate"
 )
 
 // Clock is a settable clock shared by the server's parts.
@@ -83,10 +83,10 @@ type App struct {
 type Options struct {
 	Policy *policy.Policy
 	Now    time.Time
-	// PublicRate and PublicBurst turn on the per-IP limit of the public
-	// endpoints (off by default: tests make many requests from one IP).
-	PublicRate  rate.Limit
-	PublicBurst int
+	// Limits are the abuse limits. Nil means production's sign-in throttle
+	// and nothing else: every test client is one address, and tests make
+	// many requests for one email.
+	Limits *limits.Config
 	// DevOutbox files emails in the dev outbox instead of sending them.
 	DevOutbox bool
 }
@@ -130,9 +130,13 @@ func New(t testing.TB, o Options) *App {
 	if o.DevOutbox {
 		a.Outbox.Sender = nil
 	}
+	lim := limits.Config{Login: limits.Defaults().Login}
+	if o.Limits != nil {
+		lim = *o.Limits
+	}
 	srv := handlers.New(handlers.Deps{Store: store, Requests: a.Requests, Staff: a.Staff, Log: quiet,
 		Consents: a.Consents, Webhooks: a.WebhookService, Fulfilment: a.Fulfilment,
-		JWT: auth.NewJWT(keys.JWTKey(), time.Hour, clk.Now), PublicRate: o.PublicRate, PublicBurst: o.PublicBurst, Now: clk.Now,
+		JWT: auth.NewJWT(keys.JWTKey(), time.Hour, clk.Now), Limits: lim, Now: clk.Now,
 		BaseURL: "http://rightsdesk.test", DevOutbox: o.DevOutbox})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
