@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rightsdesk/rightsdesk/internal/limits"
 )
 
 // The expectations below are written by hand from reading each privacy
@@ -137,6 +139,9 @@ func TestReferencePolicyParses(t *testing.T) {
 	}
 	// The reference shows every key, so it offers every type.
 	sameSet(t, "request types", p.RequestTypes, RequestTypes)
+	if p.RateLimits != limits.Defaults() {
+		t.Errorf("the reference's rate_limits %+v should spell out the defaults %+v", p.RateLimits, limits.Defaults())
+	}
 }
 
 func sameSet(t *testing.T, what string, got, want []string) {

@@ -19,8 +19,8 @@ import (
 
 	"github.com/rightsdesk/rightsdesk/handlers"
 	"github.com/rightsdesk/rightsdesk/internal/auth"
-	"github.com/rightsdesk/rightsdesk/internal/limits"
 	"github.com/rightsdesk/rightsdesk/internal/cachebus"
+	"github.com/rightsdesk/rightsdesk/internal/limits"
 	"github.com/rightsdesk/rightsdesk/internal/mail"
 	"github.com/rightsdesk/rightsdesk/internal/policy"
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
