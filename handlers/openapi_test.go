@@ -439,7 +439,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 // 503 from readyz when the database is gone.
 func TestLimitAndReadinessAnswersMatchSpec(t *testing.T) {
 	doc := loadSpec(t)
-	srv := newSpecServer(t, limits.Config{IP: limits.Rate{N: 1, Per: time.Hour}})
+	srv := newSpecServer(t, limits.Config{IP: limits.Rate{N: 1, Per: time.Hour}, Tokens: limits.Rate{N: 1, Per: time.Hour}})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	c := newSpecChecker(t, doc, hs.URL)
@@ -453,6 +453,13 @@ func TestLimitAndReadinessAnswersMatchSpec(t *testing.T) {
 	c.do(specCall{method: "POST", path: "/requests", body: "_csrf=x&type=access&email=a%40example.com", header: form, want: 429})
 	c.do(specCall{method: "POST", path: "/r/AAAAAAAAAAAAAAAAAAAAAAAAAA/withdraw", body: "_csrf=x", header: form, want: 429})
 	c.do(specCall{method: "POST", path: "/r/AAAAAAAAAAAAAAAAAAAAAAAAAA/answer", body: "_csrf=x&answer=yes", header: form, want: 429})
+	// One wrong link token locks the address out of every guarded route.
+	page := map[string]string{"Accept": "text/html"}
+	c.do(specCall{method: "GET", path: "/r/AAAAAAAAAAAAAAAAAAAAAAAAAA", header: page, want: 404})
+	c.do(specCall{method: "GET", path: "/r/AAAAAAAAAAAAAAAAAAAAAAAAAA", header: page, want: 429})
+	c.do(specCall{method: "GET", path: "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAA", header: page, want: 429})
+	c.do(specCall{method: "GET", path: "/consents/AAAAAAAAAAAAAAAAAAAAAAAAAA", header: page, want: 429})
+	c.do(specCall{method: "GET", path: "/api/v1/requests", header: map[string]string{"Authorization": "Bearer rdk_forged"}, want: 429})
 
 	if err := srv.Store.Close(); err != nil {
 		t.Fatal(err)

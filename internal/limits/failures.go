@@ -9,7 +9,9 @@ import (
 // The N-th failure within Per locks the key for Per. A nil *Failures (an
 // Off rate) never locks.
 type Failures struct {
-	mu   sync.Mutex
+	// mu is read-locked by Blocked, which runs on every guarded call (the
+	// consent check among them), and locked only to count a failure.
+	mu   sync.RWMutex
 	rate Rate
 	now  func() time.Time
 	keys map[string]*failures
@@ -36,8 +38,8 @@ func (l *Failures) Blocked(keys ...string) (time.Duration, bool) {
 	if l == nil {
 		return 0, false
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	now := l.now()
 	var wait time.Duration
 	for _, k := range keys {
@@ -87,8 +89,8 @@ func (l *Failures) Len() int {
 	if l == nil {
 		return 0
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.mu.RLock()
+	defer l.mu.RUnlock()
 	return len(l.keys)
 }
 
