@@ -43,7 +43,7 @@ func ParseRate(s string) (Rate, error) {
 	if err != nil || count < 1 || count > 1_000_000 {
 		return Rate{}, fmt.Errorf("the count of %q must be a whole number from 1 to 1000000", s)
 	}
-	if per != "" && strings.IndexAny(per[:1], "0123456789") < 0 {
+	if per != "" && !strings.ContainsAny(per[:1], "0123456789") {
 		per = "1" + per
 	}
 	d, err := time.ParseDuration(per)
