@@ -42,6 +42,7 @@ type Server struct {
 	emails   []Email
 	byKey    map[string]int // Idempotency-Key → index in emails
 	attempts int
+	replays  int
 	failures []failure
 }
 
@@ -76,6 +77,15 @@ func (s *Server) Attempts() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.attempts
+}
+
+// Replays counts the POSTs answered by replaying an earlier delivery: a
+// repeated Idempotency-Key with the same payload, as a sender's retry after
+// a lost answer sends it.
+func (s *Server) Replays() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.replays
 }
 
 // FailNext makes the next n POSTs answer status with Resend's usual error
@@ -199,8 +209,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if i, seen := s.byKey[e.IdempotencyKey]; seen && e.IdempotencyKey != "" {
 		prev := s.emails[i]
+		same := samePayload(prev, e)
+		if same {
+			s.replays++
+		}
 		s.mu.Unlock()
-		if !samePayload(prev, e) {
+		if !same {
 			writeError(w, http.StatusConflict, "invalid_idempotent_request", "Same idempotency key used with a different request payload. Change your idempotency key or payload.")
 			return
 		}

@@ -100,3 +100,21 @@ func TestWaitForEmailsSeesConcurrentSends(t *testing.T) {
 		t.Errorf("want 5 distinct ids, got %d", len(ids))
 	}
 }
+
+func TestRetryWithSameKeyIsAReplayNotADelivery(t *testing.T) {
+	s := fakeresend.New(t)
+	c := client(t, s, "k")
+	opts := &resend.SendEmailOptions{IdempotencyKey: "retry"}
+	first, err := c.Emails.SendWithOptions(context.Background(), req("one"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.Emails.SendWithOptions(context.Background(), req("one"), opts)
+	if err != nil || again.Id != first.Id {
+		t.Fatalf("retry: %+v %v, want the first answer %q", again, err, first.Id)
+	}
+	_, _ = c.Emails.SendWithOptions(context.Background(), req("two"), opts) // a 409, not a replay
+	if len(s.Emails()) != 1 || s.Replays() != 1 || s.Attempts() != 3 {
+		t.Errorf("emails %d replays %d attempts %d", len(s.Emails()), s.Replays(), s.Attempts())
+	}
+}
