@@ -125,7 +125,7 @@ func (s *binaryServer) start() {
 	go func() { s.exited <- cmd.Wait() }()
 	s.base = "http://" + addr
 
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
 		case err := <-s.exited:
@@ -138,7 +138,7 @@ func (s *binaryServer) start() {
 			return
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("the binary was not ready within 20s\n%s", s.logTail())
+			s.t.Fatalf("the binary was not ready within 30s\n%s", s.logTail())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -41,7 +41,7 @@ func TestCrashSafetyUnderSIGKILL(t *testing.T) {
 	bin := buildBinary(t)
 	built := time.Now()
 	resend := fakeresend.New(t)
-	dbURL := testdb.URL(t)
+	dbURL := crashDatabaseURL(t)
 	srv := newBinaryServer(t, bin, map[string]string{
 		"RIGHTSDESK_DATABASE_URL": dbURL,
 		// Fixed, so that tokens and keys stay valid across restarts.
