@@ -54,7 +54,13 @@ func toAPIError(err error) *APIError {
 		if re.Field == "" {
 			return apiErr(http.StatusBadRequest, "invalid_json", re.Message)
 		}
-		return fieldError(http.StatusBadRequest, "invalid", re.Field, re.Field+" "+re.Message)
+		// An unknown field or a value of the wrong type has the code every
+		// other JSON body gets for it.
+		code := re.Code
+		if code == "" {
+			code = "invalid"
+		}
+		return fieldError(http.StatusBadRequest, code, re.Field, re.Field+" "+re.Message)
 	case errors.Is(err, fulfilment.ErrForbidden):
 		return apiErr(http.StatusForbidden, "forbidden", err.Error())
 	case errors.Is(err, fulfilment.ErrAnswered):

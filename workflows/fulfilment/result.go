@@ -57,8 +57,16 @@ type TableSummary struct {
 
 // ResultError is bad input in one field of the answer (HTTP 400 with that field).
 // Field is the answer's top-level key at fault, or "" when the body is not
-// one JSON object at all.
-type ResultError struct{ Field, Message string }
+// one JSON object at all. Code says what kind of fault it is, in the API's
+// words for any JSON body: CodeUnknownField, CodeInvalidType, or "" for a
+// rule the value breaks.
+type ResultError struct{ Field, Message, Code string }
+
+// The codes of a ResultError that are not a broken rule.
+const (
+	CodeUnknownField = "unknown_field"
+	CodeInvalidType  = "invalid_type"
+)
 
 func (e *ResultError) Error() string {
 	if e.Field == "" {
@@ -141,7 +149,7 @@ func ReadResult(path string) (*Result, error) {
 				return nil, err
 			}
 		default:
-			return nil, &ResultError{Field: key, Message: "unknown field"}
+			return nil, &ResultError{Field: key, Message: "unknown field", Code: CodeUnknownField}
 		}
 	}
 	if err := expectDelim(dec, '}'); err != nil {
@@ -202,7 +210,7 @@ func (s *summarizeTables) add(table string, rows *json.Decoder) error {
 	n := 0
 	for rows.More() {
 		if err := nextRow(rows, &s.row); err == errRowNotObject {
-			return &ResultError{Field: "data", Message: fmt.Sprintf("table %q: row %d is not an object", table, n+1)}
+			return &ResultError{Field: "data", Message: fmt.Sprintf("table %q: row %d is not an object", table, n+1), Code: CodeInvalidType}
 		} else if err != nil {
 			return err
 		}
@@ -244,7 +252,7 @@ func readKept(dec *json.Decoder) ([]Kept, error) {
 			case "reason":
 				k.Reason = deref(value)
 			default:
-				return &ResultError{Field: "kept", Message: fmt.Sprintf("%s has an unknown field %q", label, key)}
+				return &ResultError{Field: "kept", Message: fmt.Sprintf("%s has an unknown field %q", label, key), Code: CodeUnknownField}
 			}
 		}
 		for _, f := range []struct{ name, value string }{{"data", k.Data}, {"reason", k.Reason}} {
@@ -275,7 +283,7 @@ func readChanged(dec *json.Decoder) ([]Change, error) {
 			case "to":
 				c.To = deref(value)
 			default:
-				return &ResultError{Field: "changed", Message: fmt.Sprintf("%s has an unknown field %q", label, key)}
+				return &ResultError{Field: "changed", Message: fmt.Sprintf("%s has an unknown field %q", label, key), Code: CodeUnknownField}
 			}
 		}
 		if strings.TrimSpace(c.Field) == "" {
@@ -303,7 +311,7 @@ func readObjects(dec *json.Decoder, field string, entry func(label string, value
 		return nil
 	}
 	if tok != json.Delim('[') {
-		return &ResultError{Field: field, Message: "must be an array of objects"}
+		return &ResultError{Field: field, Message: "must be an array of objects", Code: CodeInvalidType}
 	}
 	for i := 0; dec.More(); i++ {
 		label := fmt.Sprintf("%s[%d]", field, i)
@@ -312,7 +320,7 @@ func readObjects(dec *json.Decoder, field string, entry func(label string, value
 			return answerFailure(err, field, label+" must be an object of strings")
 		}
 		if values == nil {
-			return &ResultError{Field: field, Message: label + " must be an object of strings"}
+			return &ResultError{Field: field, Message: label + " must be an object of strings", Code: CodeInvalidType}
 		}
 		if err := entry(label, values); err != nil {
 			return err
@@ -378,7 +386,11 @@ func answerFailure(err error, field string, wrongType ...string) error {
 		if len(wrongType) > 0 {
 			message = wrongType[0]
 		}
-		return &ResultError{Field: field, Message: message}
+		return &ResultError{Field: field, Message: message, Code: CodeInvalidType}
+	case errors.As(err, &typeErr):
+		// A number too large for a float64 where the object should start
+		// (the body "1e700"): bad input, not a failure to read the file.
+		return notOneObject()
 	default:
 		return fmt.Errorf("reading the answer: %w", err)
 	}
@@ -429,7 +441,7 @@ func readTables(dec *json.Decoder, visit func(table string, rows *json.Decoder) 
 		return false, err
 	}
 	if tok != json.Delim('{') {
-		return true, &ResultError{Field: "data", Message: "must be an object of tables"}
+		return true, &ResultError{Field: "data", Message: "must be an object of tables", Code: CodeInvalidType}
 	}
 	for dec.More() {
 		table, err := readKey(dec)
@@ -441,7 +453,7 @@ func readTables(dec *json.Decoder, visit func(table string, rows *json.Decoder) 
 			return true, err
 		}
 		if tok != json.Delim('[') {
-			return true, &ResultError{Field: "data", Message: fmt.Sprintf("table %q must be an array of rows", table)}
+			return true, &ResultError{Field: "data", Message: fmt.Sprintf("table %q must be an array of rows", table), Code: CodeInvalidType}
 		}
 		if err := visit(table, dec); err != nil {
 			return true, err

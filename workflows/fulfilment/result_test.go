@@ -159,6 +159,31 @@ func TestReadResultMissingFile(t *testing.T) {
 	}
 }
 
+// An unknown field and a value of the wrong type get the codes any other
+// JSON body of the API gets for them; a broken rule has none ("invalid").
+func TestReadResultErrorCodes(t *testing.T) {
+	for _, c := range []struct{ body, field, code string }{
+		{`{"status":"done","colour":"red"}`, "colour", CodeUnknownField},
+		{`{"status":"done","kept":[{"data":"x","reason":"y","law":"z"}]}`, "kept", CodeUnknownField},
+		{`{"status":1}`, "status", CodeInvalidType},
+		{`{"status":"done","reason":["x"]}`, "reason", CodeInvalidType},
+		{`{"status":"done","data":[]}`, "data", CodeInvalidType},
+		{`{"status":"done","data":{"t":{}}}`, "data", CodeInvalidType},
+		{`{"status":"done","data":{"t":[[1]]}}`, "data", CodeInvalidType},
+		{`{"status":"done","kept":{"data":"x"}}`, "kept", CodeInvalidType},
+		{`{"status":"done","kept":[{"data":1,"reason":"y"}]}`, "kept", CodeInvalidType},
+		{`{"status":"ok"}`, "status", ""},
+		{`{"status":"failed"}`, "reason", ""},
+		{`{"status":"done","data":{"a/b":[]}}`, "data", ""},
+	} {
+		_, err := ReadResult(writeAnswer(t, c.body))
+		var re *ResultError
+		if !errors.As(err, &re) || re.Field != c.field || re.Code != c.code {
+			t.Errorf("%s: %#v, want field %q code %q", c.body, err, c.field, c.code)
+		}
+	}
+}
+
 func TestResultErrorMessage(t *testing.T) {
 	if got := (&ResultError{Field: "status", Message: "is required"}).Error(); got != "status: is required" {
 		t.Fatal(got)
