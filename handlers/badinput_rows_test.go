@@ -388,8 +388,8 @@ func badInputRows() []badInput {
 		badInput{Case: "forged token", Path: "/verify/{forged_token}", Form: url.Values{}, Status: 404, Page: true},
 		badInput{Case: "used token", Path: "/verify/{used_verify_token}", Form: url.Values{}, Status: 410, Page: true},
 		badInput{Case: "expired token", Path: "/verify/{expired_verify_token}", Form: url.Values{}, Status: 410, Page: true},
-		badInput{Case: "a live token, sent cross-site", Path: "/verify/{verify_token}", Header: headers("Sec-Fetch-Site", "cross-site"), Form: url.Values{}, Status: 403, Plain: true, Note: "plain text from net/http's CrossOriginProtection"},
-		badInput{Case: "a live token, from another origin", Path: "/verify/{verify_token}", Header: headers("Origin", "https://evil.example"), Form: url.Values{}, Status: 403, Plain: true, Note: "plain text from net/http's CrossOriginProtection"},
+		badInput{Case: "a live token, sent cross-site", Path: "/verify/{verify_token}", Header: headers("Sec-Fetch-Site", "cross-site"), Form: url.Values{}, Status: 403, Page: true},
+		badInput{Case: "a live token, from another origin", Path: "/verify/{verify_token}", Header: headers("Origin", "https://evil.example"), Form: url.Values{}, Status: 403, Page: true},
 	))
 	add(endpoint("GET /r/{token}", "",
 		badInput{Case: "forged token", Path: "/r/{forged_token}", Status: 404, Page: true},

@@ -20,7 +20,7 @@ import (
 // which refuses cross-origin posts.
 func (s *Server) publicPages(public []echo.MiddlewareFunc) {
 	e := s.echo
-	forms := echo.WrapMiddleware(http.NewCrossOriginProtection().Handler)
+	forms := sameOrigin(http.NewCrossOriginProtection())
 	csrf := s.csrfProtect()
 	posting := append(append([]echo.MiddlewareFunc{}, public...), csrf)
 
@@ -39,6 +39,22 @@ func (s *Server) publicPages(public []echo.MiddlewareFunc) {
 	e.POST("/r/:token/answer", s.answerRequest, linked(posting...)...)
 	s.consentPages(public, linked)
 }
+
+// sameOrigin refuses a form post sent from another site (by Sec-Fetch-Site
+// or Origin) with the site's own 403 page. The confirm form has no CSRF
+// token: its link token already proves the requester opened the page.
+func sameOrigin(cop *http.CrossOriginProtection) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if cop.Check(c.Request()) != nil {
+				return errCrossOrigin
+			}
+			return next(c)
+		}
+	}
+}
+
+var errCrossOrigin = apiErr(http.StatusForbidden, "cross_origin", "this form was sent from another site; open the link from your email again and press the button")
 
 // pageData is what every public page gets: the organisation from the
 // policy, plus the page's own fields.
