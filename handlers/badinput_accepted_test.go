@@ -143,6 +143,9 @@ func wantCleanEmail(t *testing.T, e fakeresend.Email, to string) {
 	if len(e.To) != 1 || e.To[0] != to {
 		t.Errorf("email to %q, want only %s", e.To, to)
 	}
+	if len(e.Cc)+len(e.Bcc)+len(e.ReplyTo)+len(e.Headers) > 0 {
+		t.Errorf("email with cc %q, bcc %q, reply-to %q, headers %q: rightsdesk sets none", e.Cc, e.Bcc, e.ReplyTo, e.Headers)
+	}
 	if strings.ContainsAny(e.Subject, "\r\n") || strings.Contains(e.Subject, "victim") {
 		t.Errorf("subject %q", e.Subject)
 	}

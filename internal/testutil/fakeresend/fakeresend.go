@@ -22,10 +22,14 @@ type Email struct {
 	Authorization  string // the header as received, "Bearer <key>"
 	From           string
 	To             []string
-	Subject        string
-	Text           string
-	HTML           string
-	Received       time.Time
+	// Cc, Bcc, ReplyTo and Headers are kept so that tests can prove no
+	// hostile input reached them (rightsdesk sets none of them).
+	Cc, Bcc, ReplyTo []string
+	Headers          map[string]string
+	Subject          string
+	Text             string
+	HTML             string
+	Received         time.Time
 }
 
 // failure is one queued scripted error answer.
@@ -129,11 +133,15 @@ func (s *Server) WaitForEmails(t testing.TB, n int, timeout time.Duration) []Ema
 // sendRequest is the subset of POST /emails we check. "to" may be a string
 // or an array in Resend's API.
 type sendRequest struct {
-	From    string          `json:"from"`
-	To      json.RawMessage `json:"to"`
-	Subject string          `json:"subject"`
-	HTML    string          `json:"html"`
-	Text    string          `json:"text"`
+	From    string            `json:"from"`
+	To      json.RawMessage   `json:"to"`
+	Cc      json.RawMessage   `json:"cc"`
+	Bcc     json.RawMessage   `json:"bcc"`
+	ReplyTo json.RawMessage   `json:"reply_to"`
+	Headers map[string]string `json:"headers"`
+	Subject string            `json:"subject"`
+	HTML    string            `json:"html"`
+	Text    string            `json:"text"`
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -186,6 +194,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, "validation_error", err.Error())
 		return
 	}
+	var cc, bcc, replyTo []string
+	for _, f := range []struct {
+		raw json.RawMessage
+		dst *[]string
+	}{{req.Cc, &cc}, {req.Bcc, &bcc}, {req.ReplyTo, &replyTo}} {
+		if *f.dst, err = parseTo(f.raw); err != nil {
+			writeError(w, http.StatusUnprocessableEntity, "validation_error", err.Error())
+			return
+		}
+	}
 	if msg := validate(req, to); msg != "" {
 		writeError(w, http.StatusUnprocessableEntity, "validation_error", msg)
 		return
@@ -196,6 +214,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		Authorization:  auth,
 		From:           req.From,
 		To:             to,
+		Cc:             cc,
+		Bcc:            bcc,
+		ReplyTo:        replyTo,
+		Headers:        req.Headers,
 		Subject:        req.Subject,
 		Text:           req.Text,
 		HTML:           req.HTML,

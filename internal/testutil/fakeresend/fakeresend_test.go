@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -116,5 +117,21 @@ func TestRetryWithSameKeyIsAReplayNotADelivery(t *testing.T) {
 	_, _ = c.Emails.SendWithOptions(context.Background(), req("two"), opts) // a 409, not a replay
 	if len(s.Emails()) != 1 || s.Replays() != 1 || s.Attempts() != 3 {
 		t.Errorf("emails %d replays %d attempts %d", len(s.Emails()), s.Replays(), s.Attempts())
+	}
+}
+
+// The fields rightsdesk never sets are recorded, so that tests can prove
+// hostile input never reached them.
+func TestRecordsCopiesReplyToAndHeaders(t *testing.T) {
+	s := fakeresend.New(t)
+	r := req("x")
+	r.Bcc, r.Cc, r.ReplyTo = []string{"b@example.com"}, []string{"c@example.com"}, "r@example.com"
+	r.Headers = map[string]string{"X-Extra": "1"}
+	if _, err := client(t, s, "k").Emails.Send(r); err != nil {
+		t.Fatal(err)
+	}
+	e := s.Emails()[0]
+	if !slices.Equal(e.Bcc, r.Bcc) || !slices.Equal(e.Cc, r.Cc) || !slices.Equal(e.ReplyTo, []string{"r@example.com"}) || e.Headers["X-Extra"] != "1" {
+		t.Fatalf("recorded cc %q bcc %q reply-to %q headers %q", e.Cc, e.Bcc, e.ReplyTo, e.Headers)
 	}
 }
