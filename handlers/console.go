@@ -255,10 +255,10 @@ func (cn *console) renderErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		p := cn.problemOf(err)
 		if p.Status >= 500 {
-			cn.log.Error("console request failed", "request_id", requestID(c), "route", c.Path(), "error", err)
+			cn.log.ErrorContext(c.Request().Context(), "console request failed", "route", routeLabel(c), "error", err)
 		}
 		if rerr := cn.render(c, p.Status, "error", p.Heading, p); rerr != nil {
-			cn.log.Error("console error page failed", "request_id", requestID(c), "error", rerr)
+			cn.log.ErrorContext(c.Request().Context(), "console error page failed", "route", routeLabel(c), "error", rerr)
 			return c.String(p.Status, p.Heading+": "+p.Message)
 		}
 		return nil

@@ -131,7 +131,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	ae := toAPIError(err)
 	if ae.Status >= 500 {
-		s.log.Error("request failed", "request_id", requestID(c), "route", c.Path(), "error", err)
+		s.log.ErrorContext(c.Request().Context(), "request failed", "route", routeLabel(c), "error", err)
 	}
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") || !acceptsHTML(c) {
 		_ = c.JSON(ae.Status, map[string]*APIError{"error": ae})
@@ -143,5 +143,3 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 func acceptsHTML(c echo.Context) bool {
 	return strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/html") || c.Request().Method == http.MethodPost && strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationForm)
 }
-
-func requestID(c echo.Context) string { return c.Response().Header().Get(echo.HeaderXRequestID) }

@@ -275,6 +275,7 @@ func TestResponsesMatchSpec(t *testing.T) {
 
 	c.do(specCall{method: "GET", path: "/healthz", want: 200})
 	c.do(specCall{method: "GET", path: "/readyz", want: 200})
+	c.do(specCall{method: "GET", path: "/metrics", want: 200})
 	c.do(specCall{method: "GET", path: "/static/style.css", want: 200})
 	c.do(specCall{method: "GET", path: "/static/nothing-here.css", want: 404})
 

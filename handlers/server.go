@@ -10,8 +10,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rightsdesk/rightsdesk/internal/auth"
 	"github.com/rightsdesk/rightsdesk/internal/limits"
+	"github.com/rightsdesk/rightsdesk/internal/observe"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/consents"
 	"github.com/rightsdesk/rightsdesk/workflows/fulfilment"
@@ -40,6 +42,9 @@ type Deps struct {
 	// DevOutbox says no email provider is configured: the console shows the
 	// dev outbox.
 	DevOutbox bool
+	// Metrics is the registry GET /metrics serves; nil means a new one.
+	// One registry per Server: registering twice panics.
+	Metrics *prometheus.Registry
 }
 
 // Server is the echo application.
@@ -53,11 +58,14 @@ type Server struct {
 
 // New builds the application with every route.
 func New(d Deps) *Server {
-	if d.Log == nil {
-		d.Log = slog.Default()
-	}
+	// Every line gets the request id of its context and is scrubbed
+	// (internal/observe), whatever logger the caller passed.
+	d.Log = observe.Logger(d.Log)
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Metrics == nil {
+		d.Metrics = newMetricsRegistry()
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -66,9 +74,14 @@ func New(d Deps) *Server {
 	e.IPExtractor = echo.ExtractIPDirect()
 	s := &Server{Deps: d, echo: e, times: viewTimes{loc: d.Requests.Policy().Location()}, log: d.Log}
 	e.HTTPErrorHandler = s.errorHandler
-	e.Use(middleware.RequestID())
+	// Outermost first. The metrics see the status accessLog's c.Error
+	// wrote; sentryReporting (when Sentry is on) sits inside
+	// recoverPanics so that it sees a panic before it is answered.
+	e.Use(requestIDs()...)
+	e.Use(s.httpMetrics())
 	e.Use(s.accessLog)
-	e.Use(middleware.Recover())
+	e.Use(s.recoverPanics())
+	e.Use(sentryReporting()...)
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "64K",
 		Skipper: func(c echo.Context) bool {
 			p := c.Request().URL.Path
@@ -89,6 +102,7 @@ func (s *Server) routes() {
 	e := s.echo
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	s.metricsRoute(e)
 
 	s.abuse = newAbuse(s.Limits, s.Now)
 	public := []echo.MiddlewareFunc{s.limitIP}
@@ -128,7 +142,8 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // accessLog logs one line per request: the route pattern (never the path,
-// which can hold a link token), status, duration and request id.
+// which can hold a link token), status and duration; the log handler adds
+// the request id from the context.
 func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
@@ -136,12 +151,8 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		route := c.Path()
-		if route == "" {
-			route = "unmatched"
-		}
-		s.log.Info("http", "method", c.Request().Method, "route", route, "status", c.Response().Status,
-			"duration_ms", time.Since(start).Milliseconds(), "request_id", requestID(c))
+		s.log.InfoContext(c.Request().Context(), "http", "method", methodLabel(c.Request().Method), "route", routeLabel(c),
+			"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds())
 		return nil
 	}
 }

@@ -89,6 +89,9 @@ type Options struct {
 	Limits *limits.Config
 	// DevOutbox files emails in the dev outbox instead of sending them.
 	DevOutbox bool
+	// Log receives the server's and the workers' logs (each worker's lines
+	// with a "component" attribute); nil drops them.
+	Log *slog.Logger
 }
 
 // New starts a server. The policy defaults to the built-in one.
@@ -105,19 +108,23 @@ func New(t testing.TB, o Options) *App {
 	store := testdb.Open(t)
 	keys := secrets.Derive([]byte("test secret of at least thirty-two bytes!"))
 	a := &App{T: t, Store: store, Clock: clk, Resend: fakeresend.New(t), Policy: o.Policy}
-	a.Bus = cachebus.New(store, quiet)
+	log := quiet
+	if o.Log != nil {
+		log = o.Log
+	}
+	a.Bus = cachebus.New(store, log.With("component", "cachebus"))
 	busCtx, stopBus := context.WithCancel(context.Background())
 	busDone := make(chan struct{})
 	go func() { defer close(busDone); a.Bus.Run(busCtx) }()
 	t.Cleanup(func() { stopBus(); <-busDone })
 	a.WebhookQueue = webhooks.NewQueue()
 	a.WebhookService = webhooks.NewService(store, keys, a.WebhookQueue, clk.Now)
-	a.Webhooks = &webhooks.Dispatcher{Store: store, Keys: keys, Queue: a.WebhookQueue, Now: clk.Now, Log: quiet}
+	a.Webhooks = &webhooks.Dispatcher{Store: store, Keys: keys, Queue: a.WebhookQueue, Now: clk.Now, Log: log.With("component", "webhooks")}
 	a.Consents = consents.New(store, o.Policy, consents.Config{BaseURL: "http://rightsdesk.test", MailFrom: "privacy@example.com", Keys: keys},
 		clk.Now, a.Bus, a.WebhookQueue)
 	a.Fulfilment = fulfilment.New(store, o.Policy, fulfilment.Config{BaseURL: "http://rightsdesk.test", Keys: keys,
 		FilesDir: t.TempDir()}, clk.Now)
-	a.Jobs = &webhooks.Dispatcher{Outbox: a.Fulfilment.Jobs(), Queue: a.Fulfilment.Queue(), Now: clk.Now, Log: quiet}
+	a.Jobs = &webhooks.Dispatcher{Outbox: a.Fulfilment.Jobs(), Queue: a.Fulfilment.Queue(), Now: clk.Now, Log: log.With("component", "jobs")}
 	a.Requests = requests.New(store, o.Policy, requests.Config{BaseURL: "http://rightsdesk.test", MailFrom: "privacy@example.com", Keys: keys,
 		Consents: a.Consents, Fulfilment: a.Fulfilment}, clk.Now)
 	a.Staff = staff.New(store, clk.Now)
@@ -126,7 +133,7 @@ func New(t testing.TB, o Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Outbox = &outbox.Dispatcher{Store: store, Sender: sender, Now: clk.Now, Log: quiet}
+	a.Outbox = &outbox.Dispatcher{Store: store, Sender: sender, Now: clk.Now, Log: log.With("component", "outbox")}
 	if o.DevOutbox {
 		a.Outbox.Sender = nil
 	}
@@ -134,7 +141,7 @@ func New(t testing.TB, o Options) *App {
 	if o.Limits != nil {
 		lim = *o.Limits
 	}
-	srv := handlers.New(handlers.Deps{Store: store, Requests: a.Requests, Staff: a.Staff, Log: quiet,
+	srv := handlers.New(handlers.Deps{Store: store, Requests: a.Requests, Staff: a.Staff, Log: log,
 		Consents: a.Consents, Webhooks: a.WebhookService, Fulfilment: a.Fulfilment,
 		JWT: auth.NewJWT(keys.JWTKey(), time.Hour, clk.Now), Limits: lim, Now: clk.Now,
 		BaseURL: "http://rightsdesk.test", DevOutbox: o.DevOutbox})
