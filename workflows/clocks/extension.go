@@ -54,6 +54,11 @@ func Extend(now, firstDue, currentDue time.Time, days int, r Rules, cal *Calenda
 	if DateOf(firstDue, cal.Location()).Before(DateOf(now, cal.Location())) {
 		return time.Time{}, ErrExtensionTooLate
 	}
+	// Days are compared before any date arithmetic: a huge count (the API
+	// takes any int) would overflow it and wrap to a date before currentDue.
+	if days > daysBetween(DateOf(currentDue, cal.Location()), DateOf(limit, cal.Location())) {
+		return time.Time{}, ErrExtensionTooLong
+	}
 	next := ShiftDue(currentDue, days, cal)
 	if next.After(limit) {
 		return time.Time{}, ErrExtensionTooLong

@@ -46,6 +46,12 @@ type Rules struct {
 	USFederalHolidays bool `yaml:"us_federal_holidays"`
 }
 
+// MaxRuleValue bounds every number in Rules, as the policy file parser
+// enforces: no law counts in decades, and far larger values would overflow
+// the date arithmetic (a due date wrapping to before receipt) or make the
+// business-day count run for ever.
+const MaxRuleValue = 3650
+
 // DefaultRules returns the contract's clock table, one entry per regime.
 func DefaultRules() map[string]Rules {
 	return map[string]Rules{
