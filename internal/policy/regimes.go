@@ -41,8 +41,8 @@ func (b *builder) regimes(n *yaml.Node) error {
 			given[fk.Value] = fv
 			if ruleKinds[fk.Value] == reflect.Int {
 				var x int
-				if err := fv.Decode(&x); err != nil || x < 0 {
-					return b.errf(fv, "regimes.%s.%s must be a whole number of 0 or more, got %s", name, fk.Value, fv.Value)
+				if err := fv.Decode(&x); err != nil || x < 0 || x > clocks.MaxRuleValue {
+					return b.errf(fv, "regimes.%s.%s must be a whole number from 0 to %d, got %s", name, fk.Value, clocks.MaxRuleValue, fv.Value)
 				}
 			}
 		}
