@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rightsdesk/rightsdesk/models"
 )
@@ -157,7 +158,10 @@ func readCSV(r io.Reader, add func(numbered) error, rep *ImportReport) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
+		line := 0
+		if err == nil {
+			line, _ = cr.FieldPos(0) // it panics after a failed Read
+		}
 		item := numbered{line: line}
 		if err != nil {
 			var pe *csv.ParseError
@@ -254,6 +258,13 @@ func (s *Service) importChunk(ctx context.Context, actor string, chunk []numbere
 }
 
 func (s *Service) validateImport(in ImportLine) (*event, error) {
+	// A CSV cell is bytes as sent; PostgreSQL refuses text that is not
+	// UTF-8, and would fail the whole import rather than this line.
+	for i, v := range []string{in.ExternalID, in.Email, in.SubjectID, in.Purpose, in.Action, in.At, in.PolicyVersion, in.Evidence} {
+		if !utf8.ValidString(v) {
+			return nil, fieldErr(importColumns[i], "is not UTF-8 text")
+		}
+	}
 	if in.ExternalID == "" {
 		return nil, fieldErr("external_id", "is required: the record's id in the system it comes from")
 	}
