@@ -12,6 +12,7 @@ import (
 	"github.com/rightsdesk/rightsdesk/internal/cachebus"
 	"github.com/rightsdesk/rightsdesk/internal/config"
 	"github.com/rightsdesk/rightsdesk/internal/mail"
+	"github.com/rightsdesk/rightsdesk/internal/observe"
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/workflows/consents"
@@ -75,7 +76,7 @@ func openApp(ctx context.Context, env func(string) (string, bool)) (*app, error)
 	}
 	keys := secrets.Derive([]byte(secret))
 	a := &app{cfg: cfg, store: store, keys: keys, now: wallClock}
-	a.bus = cachebus.New(store, slog.Default())
+	a.bus = cachebus.New(store, observe.Component("cachebus"))
 	queue := webhooks.NewQueue()
 	a.webhooks = webhooks.NewService(store, keys, queue, a.now)
 	a.consents = consents.New(store, cfg.Policy, consents.Config{BaseURL: cfg.BaseURL, MailFrom: cfg.MailFrom, Keys: keys},
@@ -109,7 +110,10 @@ func (a *app) dispatcher(log *slog.Logger) (*outbox.Dispatcher, error) {
 }
 
 // newLogger logs JSON unless stderr is a terminal (or RIGHTSDESK_LOG_FORMAT
-// says otherwise).
+// says otherwise), through observe's handler: request ids from contexts,
+// secrets scrubbed. It also becomes slog's default, so that the cache bus
+// (observe.Component, built before the logger) and the log package (say,
+// net/http's own errors) write through it too.
 func newLogger(format string, w io.Writer) *slog.Logger {
 	if format == "" {
 		format = "json"
@@ -119,8 +123,7 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 			}
 		}
 	}
-	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, nil))
-	}
-	return slog.New(slog.NewJSONHandler(w, nil))
+	log := observe.NewLogger(format != "text", w)
+	slog.SetDefault(log)
+	return log
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/getsentry/sentry-go"
 	"github.com/rightsdesk/rightsdesk/handlers"
+	"github.com/rightsdesk/rightsdesk/internal/observe"
 	"github.com/rightsdesk/rightsdesk/workflows/webhooks"
 )
 
@@ -27,10 +29,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 		return err
 	}
 	defer a.store.Close()
+	// Lines of request handling carry the request's id (the log handler
+	// takes it from the context); every other line names its component.
 	log := newLogger(a.cfg.LogFormat, stderr)
+	component := func(name string) *slog.Logger { return log.With("component", name) }
+	mainLog := component("serve")
 
 	if a.cfg.SentryDSN != "" {
-		if err := initSentry(a.cfg.SentryDSN, a.cfg.SentryEnv); err != nil {
+		// Before handlers.New, which adds Sentry's middleware only when
+		// Sentry is initialised.
+		if err := observe.InitSentry(observe.SentryOptions{DSN: a.cfg.SentryDSN, Environment: a.cfg.SentryEnv,
+			Release: "rightsdesk@" + version}); err != nil {
 			return &exitError{2, fmt.Errorf("SENTRY_DSN: %v", err)}
 		}
 		defer sentry.Flush(2 * time.Second)
@@ -42,18 +51,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 		// Printed once, on stdout, never logged.
 		fmt.Fprintf(stdout, "bootstrap admin created; its generated password (shown once): %s\n", pw)
 	} else if created {
-		log.Info("bootstrap admin created from RIGHTSDESK_ADMIN_EMAIL")
+		mainLog.Info("bootstrap admin created from RIGHTSDESK_ADMIN_EMAIL")
 	} else if n, err := a.store.CountStaffUsers(ctx); err == nil && n == 0 {
 		// A first run with nobody to sign in to the console: say how.
 		fmt.Fprintln(stdout, "no staff user yet: restart with RIGHTSDESK_ADMIN_EMAIL=you@example.com (a password is generated and printed once), or run `rightsdesk admin create --email you@example.com --role admin`")
 	}
 
-	dispatcher, err := a.dispatcher(log)
+	dispatcher, err := a.dispatcher(component("outbox"))
 	if err != nil {
 		return err
 	}
 	if dispatcher.Sender == nil {
-		log.Warn("RESEND_API_KEY is not set: emails are kept in the dev outbox and not sent")
+		mainLog.Warn("RESEND_API_KEY is not set: emails are kept in the dev outbox and not sent")
 	}
 
 	srv := handlers.New(handlers.Deps{
@@ -66,34 +75,35 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 	if err != nil {
 		return &exitError{2, fmt.Errorf("RIGHTSDESK_ADDR: %v", err)}
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(component("http").Handler(), slog.LevelWarn)}
 
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); dispatcher.Run(bg, a.cfg.OutboxInterval) }()
 	wg.Add(1)
-	go func() { defer wg.Done(); runSweeper(bg, a.requests, a.cfg.SweepInterval, log) }()
+	go func() { defer wg.Done(); runSweeper(bg, a.requests, a.cfg.SweepInterval, component("sweeper")) }()
 	wg.Add(1)
 	go func() { defer wg.Done(); a.bus.Run(bg) }()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		(&webhooks.Dispatcher{Store: a.store, Keys: a.keys, Queue: a.webhooks.Queue(), Now: a.now, Log: log}).Run(bg, time.Second)
+		(&webhooks.Dispatcher{Store: a.store, Keys: a.keys, Queue: a.webhooks.Queue(), Now: a.now, Log: component("webhooks")}).Run(bg, time.Second)
 	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		(&webhooks.Dispatcher{Outbox: a.fulfil.Jobs(), Queue: a.fulfil.Queue(), Now: a.now, Log: log.With("outbox", "jobs")}).Run(bg, time.Second)
+		(&webhooks.Dispatcher{Outbox: a.fulfil.Jobs(), Queue: a.fulfil.Queue(), Now: a.now, Log: component("jobs")}).Run(bg, time.Second)
 	}()
 
-	log.Info("rightsdesk listening", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "database", a.store.Dialect(), "version", version)
+	mainLog.Info("rightsdesk listening", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "database", a.store.Dialect(), "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		log.Info("shutting down")
+		mainLog.Info("shutting down")
 		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		err = httpSrv.Shutdown(sctx)
 		cancel()
@@ -104,16 +114,4 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 		return nil
 	}
 	return err
-}
-
-// initSentry reports errors without personal data: no default PII, and the
-// request part of every event (its URL can hold a link token) is dropped.
-func initSentry(dsn, environment string) error {
-	return sentry.Init(sentry.ClientOptions{
-		Dsn: dsn, Environment: environment, Release: "rightsdesk@" + version, SendDefaultPII: false,
-		BeforeSend: func(e *sentry.Event, _ *sentry.EventHint) *sentry.Event {
-			e.Request, e.User = nil, sentry.User{}
-			return e
-		},
-	})
 }

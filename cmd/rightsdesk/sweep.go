@@ -47,11 +47,11 @@ func sweepCmd(ctx context.Context, env func(string) (string, bool), stdout, stde
 	}
 	defer a.store.Close()
 	log := newLogger(a.cfg.LogFormat, stderr)
-	d, err := a.dispatcher(log)
+	d, err := a.dispatcher(log.With("component", "outbox"))
 	if err != nil {
 		return err
 	}
-	rep, sweepErr := sweepAndLog(ctx, a.requests, log)
+	rep, sweepErr := sweepAndLog(ctx, a.requests, log.With("component", "sweeper"))
 	handled := 0
 	for {
 		// Each message is claimed once: a failed one waits for its backoff,
