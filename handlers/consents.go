@@ -112,6 +112,11 @@ func (s *Server) importConsents(c echo.Context) error {
 				"send JSON lines as application/x-ndjson or CSV as text/csv (or add ?format=jsonl|csv)")
 		}
 	}
+	// A body known to be too large is refused before a line is written; one
+	// sent without a length is cut at the limit, after the lines before it.
+	if c.Request().ContentLength > maxImportBody {
+		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "an import call takes at most 64 MiB; send the file in parts")
+	}
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxImportBody)
 	rep, err := s.Consents.Import(c.Request().Context(), caller(c).actor.String(), format, body)
 	var mbe *http.MaxBytesError

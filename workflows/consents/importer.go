@@ -67,7 +67,7 @@ const (
 )
 
 // ErrImportFormat: the file as a whole cannot be read (an unknown format, a
-// CSV without the header); nothing was written.
+// CSV without the header, bad column names); nothing was written.
 var ErrImportFormat = errors.New("import format")
 
 // Import records the lines of r (format jsonl or csv) with source "import",
@@ -111,31 +111,62 @@ type numbered struct {
 }
 
 func readJSONLines(r io.Reader, add func(numbered) error, rep *ImportReport) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxImportLine)
+	br := bufio.NewReaderSize(r, 64<<10)
 	n := 0
-	for sc.Scan() {
+	for {
+		line, tooLong, err := readLine(br, maxImportLine)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err // the body could not be read (too large, cut off)
+		}
 		n++
-		raw := bytes.TrimSpace(sc.Bytes())
-		if len(raw) == 0 {
+		raw := bytes.TrimSpace(line)
+		if len(raw) == 0 && !tooLong {
 			continue
 		}
-		var in ImportLine
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
 		item := numbered{line: n}
-		if err := dec.Decode(&in); err != nil || dec.More() {
-			item.bad = &ImportError{Line: n, Message: "not a JSON object of the import fields (" + strings.Join(importColumns, ", ") + ")"}
+		if tooLong {
+			// One line too long is one bad line, not a bad file: the lines
+			// around it are recorded, as for any other bad line.
+			item.bad = &ImportError{Line: n, Message: fmt.Sprintf("is longer than %d KiB", maxImportLine>>10)}
+		} else {
+			var in ImportLine
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&in); err != nil || dec.More() {
+				item.bad = &ImportError{Line: n, Message: "not a JSON object of the import fields (" + strings.Join(importColumns, ", ") + ")"}
+			}
+			item.in = in
 		}
-		item.in = in
 		if err := add(item); err != nil {
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%w: line %d: %v", ErrImportFormat, n+1, err)
+}
+
+// readLine reads one line (without its newline), keeping at most limit
+// bytes of it: a longer line is read to its end and reported too long. It
+// returns io.EOF only when there is no line left.
+func readLine(br *bufio.Reader, limit int) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !tooLong && len(line)+len(chunk) <= limit+1 { // +1: the newline
+			line = append(line, chunk...)
+		} else {
+			tooLong, line = true, nil
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF) && (len(line) > 0 || tooLong):
+			return bytes.TrimSuffix(line, []byte("\n")), tooLong, nil
+		case err != nil:
+			return nil, false, err
+		}
+		return bytes.TrimSuffix(line, []byte("\n")), tooLong, nil
 	}
-	return nil
 }
 
 func readCSV(r io.Reader, add func(numbered) error, rep *ImportReport) error {
@@ -158,16 +189,17 @@ func readCSV(r io.Reader, add func(numbered) error, rep *ImportReport) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
+		var pe *csv.ParseError
+		if err != nil && !errors.As(err, &pe) {
+			return err // the body could not be read (too large, cut off)
+		}
 		line := 0
 		if err == nil {
 			line, _ = cr.FieldPos(0) // it panics after a failed Read
 		}
 		item := numbered{line: line}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				item.line = pe.Line
-			}
+			item.line = pe.Line
 			item.bad = &ImportError{Line: item.line, Message: "not a CSV record: " + err.Error()}
 		} else if len(rec) != len(header) {
 			item.bad = &ImportError{Line: line, Message: fmt.Sprintf("has %d fields, the header %d", len(rec), len(header))}
