@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	sentryecho "github.com/getsentry/sentry-go/echo"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/rightsdesk/rightsdesk/models"
@@ -256,6 +257,11 @@ func (cn *console) renderErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		p := cn.problemOf(err)
 		if p.Status >= 500 {
 			cn.log.ErrorContext(c.Request().Context(), "console request failed", "route", routeLabel(c), "error", err)
+			// The page is written here, so the API's 5xx reporting never
+			// sees this error: report it the same way.
+			if hub := sentryecho.GetHubFromContext(c); hub != nil {
+				hub.CaptureException(err)
+			}
 		}
 		if rerr := cn.render(c, p.Status, "error", p.Heading, p); rerr != nil {
 			cn.log.ErrorContext(c.Request().Context(), "console error page failed", "route", routeLabel(c), "error", rerr)
