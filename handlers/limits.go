@@ -80,14 +80,17 @@ func (s *Server) guardTokens(next echo.HandlerFunc) echo.HandlerFunc {
 		if wait, blocked := s.abuse.tokens.Blocked(key); blocked {
 			return tooMany(c, wait, "too many wrong links or keys from this address; try again later")
 		}
-		if err := next(c); err != nil {
+		err := next(c)
+		if err != nil {
 			c.Error(err) // write the answer now, to read its status
 		}
 		switch c.Response().Status {
 		case http.StatusNotFound, http.StatusGone, http.StatusUnauthorized:
 			s.abuse.tokens.Fail(key)
 		}
-		return nil
+		// The error goes on up, answered already, so that the access log
+		// and error reporting still see it.
+		return err
 	}
 }
 
