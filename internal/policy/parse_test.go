@@ -194,6 +194,8 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate purpose", org + "purposes:\n  - {key: marketing, default: granted}\n  - {key: ads, default: granted}\n  - {key: marketing, default: withdrawn}\n", 5, []string{`"marketing"`, "line 3"}},
 		{"opt_out without scope", org + "request_types: [access,\n  opt_out]\npurposes: [{key: newsletter, default: granted}]\n", 3, []string{"opt_out", "model_training"}},
 		{"withdrawal without purposes", org + "request_types:\n  - consent_withdrawal\n", 3, []string{"consent_withdrawal"}},
+		{"octal-looking clock", org + "regimes:\n  lgpd:\n    respond_days: 030\n", 4, []string{"respond_days", "030", "whole number"}},
+		{"hex clock", org + "regimes:\n  lgpd:\n    respond_days: 0x1e\n", 4, []string{"respond_days", "0x1e"}},
 		{"bad rate limit", org + "rate_limits:\n  ip: 30/1m\n  email: lots\n", 4, []string{"rate_limits.email", `"lots"`}},
 		{"unknown rate limit", org + "rate_limits:\n  burst: 3/1m\n", 3, []string{"burst", "rate_limits"}},
 		{"merge key", org + "regimes:\n  lgpd: &r {respond_days: 10}\n  dpdp:\n    <<: *r\n", 5, []string{"<<"}},

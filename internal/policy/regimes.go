@@ -28,6 +28,10 @@ var ruleKinds = func() map[string]reflect.Kind {
 // only the keys given change. Setting the answer clock (or the extension)
 // in one unit clears the other, because months win over days in
 // clocks.DueAt: "gdpr: {respond_days: 30}" would otherwise change nothing.
+// plainWholeNumber is a whole number as people write one: no sign, no
+// leading zero, no base prefix, no underscores.
+var plainWholeNumber = regexp.MustCompile(`^(0|[1-9][0-9]*)$`)
+
 func (b *builder) regimes(n *yaml.Node) error {
 	defaults := clocks.DefaultRules()
 	for k, v := range pairs(n) {
@@ -40,8 +44,10 @@ func (b *builder) regimes(n *yaml.Node) error {
 		for fk, fv := range pairs(v) {
 			given[fk.Value] = fv
 			if ruleKinds[fk.Value] == reflect.Int {
+				// Only plain decimals: YAML reads 030 as octal (24) and 0x1e as
+				// hex, and a legal deadline must mean what it looks like.
 				var x int
-				if err := fv.Decode(&x); err != nil || x < 0 || x > clocks.MaxRuleValue {
+				if err := fv.Decode(&x); err != nil || !plainWholeNumber.MatchString(fv.Value) || x < 0 || x > clocks.MaxRuleValue {
 					return b.errf(fv, "regimes.%s.%s must be a whole number from 0 to %d, got %s", name, fk.Value, clocks.MaxRuleValue, fv.Value)
 				}
 			}
