@@ -76,9 +76,8 @@ func (s *Server) guardTokens(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.abuse.tokens == nil {
 			return next(c)
 		}
-		key := ipKey(c)
-		if wait, blocked := s.abuse.tokens.Blocked(key); blocked {
-			return tooMany(c, wait, "too many wrong links or keys from this address; try again later")
+		if err := s.secretsBlocked(c); err != nil {
+			return err
 		}
 		err := next(c)
 		if err != nil {
@@ -86,7 +85,7 @@ func (s *Server) guardTokens(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		switch c.Response().Status {
 		case http.StatusNotFound, http.StatusGone, http.StatusUnauthorized:
-			s.abuse.tokens.Fail(key)
+			s.wrongSecret(c)
 		}
 		// The error goes on up, answered already, so that the access log
 		// and error reporting still see it.
