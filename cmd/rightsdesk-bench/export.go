@@ -75,6 +75,10 @@ type exportResult struct {
 	DownloadMBps     float64       // package MB per second of download
 	UploadMBps       float64       // answers' MB per second of upload
 	RequestID, Token string        // the request made, and its status-page token (for inspection)
+	// CompleteCut is the complete call's failure when it got no answer
+	// (the connection closed: the server's write timeout) although the
+	// request was then found completed; "" when it answered 200.
+	CompleteCut string
 }
 
 // measureExport makes an export request, has data systems answer it with
@@ -103,7 +107,6 @@ func measureExport(ctx context.Context, s exportServer, size int64) (exportResul
 	}
 	run := strings.ToLower(rand.Text()[:8])
 	keys := map[string]string{} // system name → key
-	var names []string
 	for i := range n {
 		name := fmt.Sprintf("bench %s system %d", run, i+1)
 		var sys struct {
@@ -114,7 +117,6 @@ func measureExport(ctx context.Context, s exportServer, size int64) (exportResul
 			return res, fmt.Errorf("create system: %w", err)
 		}
 		keys[name] = sys.Key
-		names = append(names, name)
 	}
 	res.Systems = n
 
@@ -188,7 +190,18 @@ func measureExport(ctx context.Context, s exportServer, size int64) (exportResul
 	rss.phase(phaseBuild)
 	began = time.Now()
 	if err := c.call(ctx, http.MethodPost, "/api/v1/requests/"+req.ID+"/actions", "", map[string]any{"action": "complete"}, http.StatusOK, nil); err != nil {
-		return res, fmt.Errorf("complete: %w", err)
+		var status *exportStatusError
+		if errors.As(err, &status) {
+			return res, fmt.Errorf("complete: %w", err)
+		}
+		// No answer at all: the server's write timeout (60 s) ran out
+		// while the package was built, and the connection was closed
+		// when the handler wrote its answer. The completion itself may
+		// have been recorded: wait for it, and say so.
+		res.CompleteCut = err.Error()
+		if err := c.waitCompleted(ctx, req.ID); err != nil {
+			return res, fmt.Errorf("complete: %v; then: %w", res.CompleteCut, err)
+		}
 	}
 	res.Build = time.Since(began)
 	rss.phase(phaseIdle)
@@ -320,13 +333,43 @@ func (c *exportClient) call(ctx context.Context, method, path, bearer string, bo
 	defer resp.Body.Close()
 	if resp.StatusCode != want {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(msg))
+		return &exportStatusError{fmt.Sprintf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(msg))}
 	}
 	if out == nil {
 		_, err = io.Copy(io.Discard, resp.Body)
 		return err
 	}
 	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+// exportStatusError is an API call answered with another status than
+// the one wanted.
+type exportStatusError struct{ msg string }
+
+func (e *exportStatusError) Error() string { return e.msg }
+
+// waitCompleted polls the request (up to an hour) until it is completed.
+func (c *exportClient) waitCompleted(ctx context.Context, id string) error {
+	deadline := time.Now().Add(time.Hour)
+	for {
+		var r struct {
+			Status string `json:"status"`
+		}
+		if err := c.call(ctx, http.MethodGet, "/api/v1/requests/"+id, "", nil, http.StatusOK, &r); err != nil {
+			return err
+		}
+		if r.Status == "completed" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the request is still %s after an hour", r.Status)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // upload posts a task's answer of n bytes, streamed from body.
@@ -493,7 +536,6 @@ type exportAnswer struct {
 	state int    // 0 head, 1 rows, 2 tail done
 	rows  int
 	rng   uint64
-	last  bool // the tail has been written
 }
 
 func newExportAnswer(size int64, seed uint64) *exportAnswer {
