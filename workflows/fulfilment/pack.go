@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -92,7 +94,9 @@ func WritePackage(dst string, info PackageInfo, parts []PackagePart) (*Built, er
 func writePackageTo(out io.Writer, info PackageInfo, systems []*packageSystem) (*Built, error) {
 	sum := sha256.New()
 	var size byteCounter
-	pw := &packageWriter{zip: zip.NewWriter(io.MultiWriter(out, sum, &size)), modified: info.GeneratedAt}
+	zw := zip.NewWriter(io.MultiWriter(out, sum, &size))
+	zw.RegisterCompressor(zip.Deflate, fastDeflate)
+	pw := &packageWriter{zip: zw, modified: info.GeneratedAt}
 	if err := pw.entry(packageDataFile, func(w io.Writer) error { return writeDataJSON(w, systems) }); err != nil {
 		return nil, err
 	}
@@ -111,6 +115,53 @@ func writePackageTo(out io.Writer, info PackageInfo, systems []*packageSystem) (
 		return nil, err
 	}
 	return &Built{Bytes: int64(size), SHA256: hexSum(sum), Files: pw.files}, nil
+}
+
+// fastDeflate compresses the package's files at flate.BestSpeed: on JSON
+// and CSV it is several times faster than the default level for a package
+// some 10-20% larger, and the build runs inside the complete call (a
+// gigabyte of answers must be packed well within the server's write
+// timeout). Compressors are pooled, as zip's own are: each holds about a
+// megabyte of tables.
+func fastDeflate(w io.Writer) (io.WriteCloser, error) {
+	fw, ok := deflaters.Get().(*flate.Writer)
+	if ok {
+		fw.Reset(w)
+	} else {
+		var err error
+		if fw, err = flate.NewWriter(w, flate.BestSpeed); err != nil {
+			return nil, err
+		}
+	}
+	return &pooledDeflater{fw: fw}, nil
+}
+
+var deflaters sync.Pool
+
+type pooledDeflater struct {
+	mu sync.Mutex
+	fw *flate.Writer
+}
+
+func (d *pooledDeflater) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fw == nil {
+		return 0, errors.New("write to a closed compressor")
+	}
+	return d.fw.Write(p)
+}
+
+func (d *pooledDeflater) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fw == nil {
+		return nil
+	}
+	err := d.fw.Close()
+	deflaters.Put(d.fw)
+	d.fw = nil
+	return err
 }
 
 // packageSystem is one part on its way into the package.
@@ -307,7 +358,7 @@ func writeDataJSON(w io.Writer, systems []*packageSystem) error {
 type dataWriter struct {
 	out     *bufio.Writer
 	row     json.RawMessage // the row being copied, its buffer reused
-	compact bytes.Buffer    // the same row without white space
+	compact []byte          // the same row without white space
 }
 
 // table copies one table of system s, recording it and its columns.
@@ -333,8 +384,7 @@ func (d *dataWriter) table(s *packageSystem, name string, rows *json.Decoder) er
 			err = rowFields(d.row, learnColumn)
 		}
 		if err == nil {
-			d.compact.Reset()
-			err = json.Compact(&d.compact, d.row)
+			d.compact = compactJSON(d.compact[:0], d.row)
 		}
 		if err != nil {
 			return fmt.Errorf("table %q, row %d: %w", name, t.rows+1, err)
@@ -343,7 +393,7 @@ func (d *dataWriter) table(s *packageSystem, name string, rows *json.Decoder) er
 			d.out.WriteString(",")
 		}
 		d.out.WriteString("\n   ")
-		d.out.Write(validUTF8(d.compact.Bytes()))
+		d.out.Write(validUTF8(d.compact))
 	}
 	if t.rows > 0 {
 		d.out.WriteString("\n  ")
@@ -384,7 +434,7 @@ func writeCSV(w io.Writer, t *packageTable, rows *json.Decoder) error {
 		out.Write(t.columns)
 	}
 	var row json.RawMessage
-	var scratch bytes.Buffer
+	var scratch []byte
 	cells := make([]string, len(t.columns))
 	fillCell := func(key, value []byte) error {
 		i, err := t.columnOf(key, false)
@@ -416,7 +466,7 @@ func writeCSV(w io.Writer, t *packageTable, rows *json.Decoder) error {
 // csvCell is a JSON value as a spreadsheet cell: a string as its text, a
 // number as written, true or false, null as empty, an object or array as
 // compact JSON.
-func csvCell(value []byte, scratch *bytes.Buffer) (string, error) {
+func csvCell(value []byte, scratch *[]byte) (string, error) {
 	if len(value) == 0 {
 		return "", nil
 	}
@@ -433,14 +483,48 @@ func csvCell(value []byte, scratch *bytes.Buffer) (string, error) {
 	case 'n':
 		return "", nil
 	case '{', '[':
-		scratch.Reset()
-		if err := json.Compact(scratch, value); err != nil {
-			return "", err
-		}
-		return string(validUTF8(scratch.Bytes())), nil
+		*scratch = compactJSON((*scratch)[:0], value)
+		return string(validUTF8(*scratch)), nil
 	default: // a number, true or false, as written
 		return string(value), nil
 	}
+}
+
+// compactJSON appends JSON value v, which is well-formed (a decoder read
+// it), without the white space between its tokens: what json.Compact
+// does, in one pass without its validating scanner, several times faster.
+func compactJSON(dst, v []byte) []byte {
+	for i := 0; i < len(v); {
+		// Copy up to the next string or white space at once.
+		j := i
+		for j < len(v) {
+			c := v[j]
+			if c == '"' || c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+				break
+			}
+			j++
+		}
+		dst = append(dst, v[i:j]...)
+		if j == len(v) {
+			break
+		}
+		if v[j] != '"' {
+			i = j + 1 // white space between tokens: dropped
+			continue
+		}
+		// A string, escapes and all, up to its closing quote.
+		k := j + 1
+		for k < len(v) && v[k] != '"' {
+			if v[k] == '\\' {
+				k++
+			}
+			k++
+		}
+		k = min(k+1, len(v))
+		dst = append(dst, v[j:k]...)
+		i = k
+	}
+	return dst
 }
 
 // validUTF8 replaces what is not UTF-8 in JSON as a system sent it (the
