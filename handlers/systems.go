@@ -160,9 +160,15 @@ func (s *Server) answerTask(c echo.Context) error {
 	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" && !strings.HasPrefix(ct, echo.MIMEApplicationJSON) {
 		return apiErr(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the answer as application/json")
 	}
-	// The server's read timeout suits forms, not a system uploading a
-	// person's whole history: this body gets an hour.
-	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(time.Hour))
+	// The server's timeouts suit forms, not a system uploading a person's
+	// whole history: this body gets an hour, and so does the answer, whose
+	// write deadline otherwise runs from the request's start (a body that
+	// took over a minute, or the last answer of a subject's own access
+	// request, whose package is built before this call returns, would
+	// then lose its answer although it was recorded).
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetReadDeadline(time.Now().Add(time.Hour))
+	_ = rc.SetWriteDeadline(time.Now().Add(time.Hour))
 	t, err := s.Requests.AnswerTask(ctx, actor, caller, c.Param("id"), c.Request().Body)
 	if err != nil {
 		return err
