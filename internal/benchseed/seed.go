@@ -124,8 +124,16 @@ func newBatch(db *sql.DB, pg bool, table, columns string) *batch {
 
 func (b *batch) add(ctx context.Context, values ...any) error {
 	for i, v := range values {
-		if t, ok := v.(time.Time); ok {
+		switch t := v.(type) {
+		case time.Time:
 			values[i] = t.UTC()
+		case *time.Time:
+			// A nil pointer is NULL; drivers differ on pointers otherwise.
+			if t == nil {
+				values[i] = nil
+			} else {
+				values[i] = t.UTC()
+			}
 		}
 	}
 	b.args = append(b.args, values...)
