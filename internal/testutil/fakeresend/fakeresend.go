@@ -53,11 +53,21 @@ type Server struct {
 // New starts a fake Resend API that is closed when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{byKey: map[string]int{}}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	t.Cleanup(s.srv.Close)
+	s := Start()
+	t.Cleanup(s.Close)
 	return s
 }
+
+// Start starts a fake Resend API outside a test (the benchmark command
+// uses it); the caller closes it.
+func Start() *Server {
+	s := &Server{byKey: map[string]int{}}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	return s
+}
+
+// Close stops the fake.
+func (s *Server) Close() { s.srv.Close() }
 
 // URL is the base URL to give the client. It ends with "/" because resend-go
 // resolves the relative path "emails" against it.
