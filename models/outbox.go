@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -57,10 +58,17 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 		func(m *OutboxMessage) (time.Time, string) { return m.NextAttemptAt, m.ID })
 }
 
-// claimLeased is the claim both outboxes (emails, webhook deliveries) use:
-// rows of table with status pending and a due next_attempt_at, or status
-// sending with an expired locked_until, are set to sending with a new lease
-// and one more attempt, oldest first. table is a constant of this package.
+// claimLeased is the claim every outbox (emails, webhook deliveries, task
+// jobs) uses: rows of table with status sending and an expired
+// locked_until (their sender died), then rows with status pending and a due
+// next_attempt_at, are set to sending with a new lease and one more
+// attempt, oldest first within each kind. table is a constant of this
+// package.
+//
+// The two kinds are claimed by two statements, not one with an OR: each
+// walks the (status, next_attempt_at) index in order and stops at limit,
+// whereas the OR made SQLite sort every due row on every claim, so that a
+// backlog of n messages cost O(n) per batch and drained in O(n²).
 func claimLeased[T any](s *Store, ctx context.Context, table string, now time.Time, lease time.Duration, limit int,
 	order func(*T) (time.Time, string)) ([]T, error) {
 	now = utc(now)
@@ -68,13 +76,28 @@ func claimLeased[T any](s *Store, ctx context.Context, table string, now time.Ti
 	if s.dialect == "postgres" {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	var out []T
-	err := s.with(ctx).Raw(`UPDATE `+table+` SET status = ?, locked_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM `+table+`
-			WHERE (status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?)
-			ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
-		RETURNING *`,
-		"sending", now.Add(lease), "pending", now, "sending", now, limit).Scan(&out).Error
+	claim := func(where string, arg time.Time, n int) ([]T, error) {
+		var out []T
+		err := s.with(ctx).Raw(`UPDATE `+table+` SET status = ?, locked_until = ?, attempts = attempts + 1
+			WHERE id IN (SELECT id FROM `+table+` WHERE `+where+`
+				ORDER BY next_attempt_at, id LIMIT ?`+lock+`)
+			RETURNING *`,
+			"sending", now.Add(lease), arg, n).Scan(&out).Error
+		return out, translate(err)
+	}
+	out, err := claim(`status = 'sending' AND locked_until < ?`, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) < limit {
+		due, err := claim(`status = 'pending' AND next_attempt_at <= ?`, now, limit-len(out))
+		if err != nil {
+			// The expired leases claimed above are leased anew: they
+			// are claimed again when this lease runs out.
+			return nil, err
+		}
+		out = append(out, due...)
+	}
 	// RETURNING does not keep the subquery's order: send oldest first.
 	slices.SortFunc(out, func(a, b T) int {
 		at, aid := order(&a)
@@ -84,7 +107,7 @@ func claimLeased[T any](s *Store, ctx context.Context, table string, now time.Ti
 		}
 		return strings.Compare(aid, bid)
 	})
-	return out, translate(err)
+	return out, nil
 }
 
 // MarkOutboxSent records delivery. The bodies are blanked: they hold link
@@ -111,6 +134,50 @@ func (s *Store) MarkOutboxRetry(ctx context.Context, id string, next time.Time, 
 func (s *Store) MarkOutboxFailed(ctx context.Context, id, reason string) error {
 	return translate(s.with(ctx).Model(&OutboxMessage{}).Where("id = ? AND status = ?", id, OutboxSending).
 		Updates(map[string]any{"status": OutboxFailed, "locked_until": nil, "last_error": reason}).Error)
+}
+
+// OutboxOutcome is what became of one claimed message: Status is
+// OutboxSent (with ProviderID), OutboxDev, OutboxPending (a retry at Next)
+// or OutboxFailed, each with the Reason of a retry or failure.
+type OutboxOutcome struct {
+	ID         string
+	Status     string
+	ProviderID string
+	At         time.Time
+	Next       time.Time
+	Reason     string
+}
+
+// RecordOutboxOutcomes writes the outcomes of a batch in one transaction,
+// as the Mark functions do one by one: a sender that delivered a batch
+// concurrently pays one commit for it instead of one per message (on
+// SQLite, one turn of the single writer lock instead of many). Each
+// applies only to a message still sending.
+func (s *Store) RecordOutboxOutcomes(ctx context.Context, outs []OutboxOutcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	return s.InTx(ctx, func(tx *Store) error {
+		for _, o := range outs {
+			var err error
+			switch o.Status {
+			case OutboxSent:
+				err = tx.MarkOutboxSent(ctx, o.ID, o.ProviderID, o.At)
+			case OutboxDev:
+				err = tx.MarkOutboxDev(ctx, o.ID, o.At)
+			case OutboxPending:
+				err = tx.MarkOutboxRetry(ctx, o.ID, o.Next, o.Reason)
+			case OutboxFailed:
+				err = tx.MarkOutboxFailed(ctx, o.ID, o.Reason)
+			default:
+				err = fmt.Errorf("outbox: unknown outcome %q", o.Status)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // OutboxFilter selects messages for the console and tests.
