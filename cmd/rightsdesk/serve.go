@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -61,6 +63,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 	if err != nil {
 		return err
 	}
+	// Batches of 200 sent 16 at a time, outcomes written in one
+	// transaction per batch: the outbox keeps up with the public intake
+	// (one verification email per request) without taking SQLite's writer
+	// lock once per email.
+	dispatcher.Batch, dispatcher.Concurrency = outboxBatch, outboxConcurrency
 	if dispatcher.Sender == nil {
 		mainLog.Warn("RESEND_API_KEY is not set: emails are kept in the dev outbox and not sent")
 	}
@@ -97,6 +104,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 		(&webhooks.Dispatcher{Outbox: a.fulfil.Jobs(), Queue: a.fulfil.Queue(), Now: a.now, Log: component("jobs")}).Run(bg, time.Second)
 	}()
 
+	if a.cfg.CPUProfile != "" {
+		stopProfile, err := startCPUProfile(a.cfg.CPUProfile)
+		if err != nil {
+			return &exitError{2, fmt.Errorf("RIGHTSDESK_CPU_PROFILE: %v", err)}
+		}
+		defer stopProfile()
+	}
 	mainLog.Info("rightsdesk listening", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "database", a.store.Dialect(), "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
@@ -114,4 +128,24 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 		return nil
 	}
 	return err
+}
+
+// The outbox dispatcher's batch size and sends in flight (see serve).
+const (
+	outboxBatch       = 200
+	outboxConcurrency = 16
+)
+
+// startCPUProfile profiles the process until the returned func runs
+// (RIGHTSDESK_CPU_PROFILE, for load measurements).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

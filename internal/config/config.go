@@ -45,6 +45,9 @@ type Config struct {
 	// Limits are the abuse limits: the policy's rate_limits (or the
 	// defaults), each overridden by its RIGHTSDESK_RATE_LIMIT_* variable.
 	Limits limits.Config
+	// CPUProfile, when set, is a file serve writes a CPU profile of its
+	// whole run to (for load measurements; not for production).
+	CPUProfile string
 }
 
 // Error is a configuration error: Var names the variable (or the policy
@@ -200,6 +203,7 @@ var options = []option{
 		c.FilesDir = v
 		return nil
 	}},
+	{"RIGHTSDESK_CPU_PROFILE", "", false, func(c *Config, v string) error { c.CPUProfile = v; return nil }},
 	// The rate limits come after the policy, whose values they override.
 	rateLimitOption("RIGHTSDESK_RATE_LIMIT_IP", func(l *limits.Config) *limits.Rate { return &l.IP }),
 	rateLimitOption("RIGHTSDESK_RATE_LIMIT_EMAIL", func(l *limits.Config) *limits.Rate { return &l.Email }),
