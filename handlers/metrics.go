@@ -22,22 +22,15 @@ const metricsNamespace = "rightsdesk"
 const unmatchedRoute = "unmatched"
 
 // httpMetrics counts and times every request by route pattern, method and
-// status (rightsdesk_http_requests_total and friends), and registers the
-// database gauges and the Go runtime's metrics in the same registry.
+// status (rightsdesk_http_requests_total and
+// rightsdesk_http_request_duration_seconds, see mw_metrics.go), and
+// registers the database gauges and the Go runtime's metrics in the same
+// registry.
 func (s *Server) httpMetrics() echo.MiddlewareFunc {
 	reg := s.Metrics
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newDBCollector(s.Store, s.Requests.Policy(), s.Now, s.log))
-	return echoprometheus.NewMiddlewareWithConfig(echoprometheus.MiddlewareConfig{
-		Namespace: metricsNamespace, Subsystem: "http", Registerer: reg,
-		// The labels a client controls are pinned to bounded values: the
-		// route pattern (never the path), a known method, and no Host.
-		LabelFuncs: map[string]echoprometheus.LabelValueFunc{
-			"url":    func(c echo.Context, _ error) string { return routeLabel(c) },
-			"method": func(c echo.Context, _ error) string { return methodLabel(c.Request().Method) },
-			"host":   func(echo.Context, error) string { return "" },
-		},
-	})
+	return newHTTPMetrics(reg).middleware
 }
 
 // metricsRoute serves the registry.
