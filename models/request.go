@@ -2,8 +2,10 @@ package models
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Correction is one change a requester asks for.
@@ -148,51 +150,122 @@ type RequestFilter struct {
 	Assignee        string
 	DueBefore       *time.Time
 	EscalationLevel *int
-	Query           string
-	Limit           int
-	AfterDeadline   *time.Time
-	AfterID         string
+	// Query is the staff search: a reference (DSR-…, case-insensitive) or
+	// an email (it has an @) is matched exactly; anything else matches the
+	// names having a word that begins with each of its words (case and, on
+	// SQLite, accents folded): "chen" and "ch" find "Wei Chen", "hen" does
+	// not. Each is an index lookup, not a scan of every name.
+	Query         string
+	Limit         int
+	AfterDeadline *time.Time
+	AfterID       string
+	// Statuses, Types and Regimes are every value the status, type and
+	// regime columns can hold. When set, a filter on two of the three is
+	// answered as one ordered range of an index per value of the third,
+	// merged: a rare combination then costs a page, not a scan of every
+	// row matching the commonest of its values.
+	Statuses, Types, Regimes []string
 }
 
 // ListRequests returns up to Limit requests ordered by their effective due
 // date, then id, starting after the cursor.
 func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]Request, error) {
-	q := s.with(ctx).Model(&Request{})
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
-	if f.Type != "" {
-		q = q.Where("type = ?", f.Type)
-	}
-	if f.Regime != "" {
-		q = q.Where("regime = ?", f.Regime)
-	}
-	if f.Assignee != "" {
-		q = q.Where("assignee = ?", f.Assignee)
-	}
-	if f.DueBefore != nil {
-		q = q.Where("deadline_at < ?", utc(*f.DueBefore))
-	}
-	if f.EscalationLevel != nil {
-		q = q.Where("escalation_level = ?", *f.EscalationLevel)
-	}
-	if f.Query != "" {
-		// Staff search by reference, exact email or part of the name.
-		like := "%" + escapeLike(strings.ToLower(f.Query)) + "%"
-		q = q.Where("reference = ? OR email_norm = ? OR LOWER(name) LIKE ? ESCAPE '\\'",
-			strings.ToUpper(strings.TrimSpace(f.Query)), NormalizeEmail(f.Query), like)
-	}
-	if f.AfterDeadline != nil {
-		d := utc(*f.AfterDeadline)
-		q = q.Where("(deadline_at > ? OR (deadline_at = ? AND id > ?))", d, d, f.AfterID)
-	}
+	where, args := s.requestFilterSQL(f)
 	var out []Request
-	err := q.Order("deadline_at ASC, id ASC").Limit(f.Limit).Find(&out).Error
+	// With two of status, type and regime given (and no assignee or
+	// search, which lead their own index), the third is enumerated: each
+	// value is one range of requests_queue_str, already in queue order.
+	var third []string
+	var col string
+	switch {
+	case f.Assignee != "" || f.Query != "":
+	case f.Status != "" && f.Type != "" && f.Regime == "":
+		third, col = f.Regimes, "regime"
+	case f.Status != "" && f.Type == "" && f.Regime != "":
+		third, col = f.Types, "type"
+	case f.Status == "" && f.Type != "" && f.Regime != "":
+		third, col = f.Statuses, "status"
+	}
+	if len(third) == 0 {
+		err := s.with(ctx).Where(where, args...).Order("deadline_at ASC, id ASC").Limit(f.Limit).Find(&out).Error
+		return out, translate(err)
+	}
+	limit := strconv.Itoa(max(f.Limit, 1))
+	parts := make([]string, len(third))
+	var all []any
+	for i, v := range third {
+		// The value is bound, not spliced; col is one of three names.
+		parts[i] = "SELECT * FROM (SELECT * FROM requests WHERE " + col + " = ? AND " + where +
+			" ORDER BY deadline_at ASC, id ASC LIMIT " + limit + ") AS q" + strconv.Itoa(i)
+		all = append(all, v)
+		all = append(all, args...)
+	}
+	sql := "SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + ") AS merged ORDER BY deadline_at ASC, id ASC LIMIT " + limit
+	err := s.with(ctx).Raw(sql, all...).Scan(&out).Error
 	return out, translate(err)
 }
 
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+// looksLikeReference tells a search for a reference (DSR-XXXX-XXXX).
+func looksLikeReference(q string) bool {
+	return strings.HasPrefix(strings.ToUpper(q), "DSR-")
+}
+
+// nameWords splits a search into the words matched against names: runs of
+// letters and digits, lowercased (both full-text indexes split names the
+// same way, and these carry no operator of either query syntax).
+func nameWords(q string) []string {
+	return strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// requestFilterSQL is the WHERE clause of the queue's filter (never empty).
+func (s *Store) requestFilterSQL(f RequestFilter) (string, []any) {
+	conds := []string{"1 = 1"}
+	var args []any
+	add := func(c string, a ...any) { conds = append(conds, c); args = append(args, a...) }
+	if f.Status != "" {
+		add("status = ?", f.Status)
+	}
+	if f.Type != "" {
+		add("type = ?", f.Type)
+	}
+	if f.Regime != "" {
+		add("regime = ?", f.Regime)
+	}
+	if f.Assignee != "" {
+		add("assignee = ?", f.Assignee)
+	}
+	if f.DueBefore != nil {
+		add("deadline_at < ?", utc(*f.DueBefore))
+	}
+	if f.EscalationLevel != nil {
+		add("escalation_level = ?", *f.EscalationLevel)
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		switch words := nameWords(q); {
+		case strings.Contains(q, "@"):
+			add("email_norm = ?", NormalizeEmail(q))
+		case looksLikeReference(q):
+			add("reference = ?", strings.ToUpper(q))
+		case len(words) == 0:
+			add("1 = 0")
+		case s.dialect == "postgres":
+			for i := range words {
+				words[i] += ":*"
+			}
+			add("to_tsvector('simple', name) @@ to_tsquery('simple', ?)", strings.Join(words, " & "))
+		default:
+			for i := range words {
+				words[i] += "*"
+			}
+			add("rowid IN (SELECT docid FROM requests_name_fts WHERE requests_name_fts MATCH ?)", strings.Join(words, " "))
+		}
+	}
+	if f.AfterDeadline != nil {
+		// A row value: both engines seek the index to it, so a deep page
+		// costs what the first one does.
+		add("(deadline_at, id) > (?, ?)", utc(*f.AfterDeadline), f.AfterID)
+	}
+	return strings.Join(conds, " AND "), args
 }
 
 // CountRequests counts every request (for tests and metrics).

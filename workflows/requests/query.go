@@ -35,7 +35,8 @@ const (
 // pagination: a cursor names the last row seen, so pages stay stable and
 // cheap at any depth.
 func (s *Service) List(ctx context.Context, q ListQuery) (*Page, error) {
-	f := models.RequestFilter{Status: q.Status, Type: q.Type, Regime: q.Regime, Limit: defaultLimit}
+	f := models.RequestFilter{Status: q.Status, Type: q.Type, Regime: q.Regime, Limit: defaultLimit,
+		Statuses: lifecycle.Statuses, Types: policy.RequestTypes, Regimes: clocks.Regimes}
 	if q.Status != "" && !lifecycle.KnownStatus(q.Status) {
 		return nil, fieldErr("status", "must be one of "+strings.Join(lifecycle.Statuses, ", "))
 	}
