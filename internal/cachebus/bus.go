@@ -99,8 +99,8 @@ func (b *Bus) Register(topic string, c Cache) {
 func (b *Bus) Publish(ctx context.Context, tx *models.Store, topic string, keys ...string) error {
 	var nonce string
 	if b.remote {
-		for _, k := range keys {
-			if err := tx.Notify(ctx, b.channel, topic+":"+k); err != nil {
+		for _, payload := range payloads(topic, keys) {
+			if err := tx.Notify(ctx, b.channel, payload); err != nil {
 				return err
 			}
 		}
@@ -118,6 +118,44 @@ func (b *Bus) Publish(ctx context.Context, tx *models.Store, topic string, keys 
 		}
 	})
 	return nil
+}
+
+// maxPayload keeps a notification under PostgreSQL's limit (8000 bytes).
+const maxPayload = 7800
+
+// payloads are the notifications that carry keys of topic: as many keys
+// per notification as fit ("keys:TOPIC\nKEY\nKEY…"), so a batch of writes
+// costs a few statements rather than one per key. A key that cannot be
+// packed (it holds a line break, or is too long) goes alone as "TOPIC:KEY".
+func payloads(topic string, keys []string) []string {
+	var out []string
+	var b strings.Builder
+	head := "keys:" + topic
+	packed := 0
+	flush := func() {
+		if packed > 0 {
+			out = append(out, b.String())
+		}
+		b.Reset()
+		packed = 0
+	}
+	for _, k := range keys {
+		if k == All || strings.Contains(k, "\n") || len(head)+1+len(k) > maxPayload || strings.Contains(topic, "\n") {
+			out = append(out, topic+":"+k)
+			continue
+		}
+		if packed > 0 && b.Len()+1+len(k) > maxPayload {
+			flush()
+		}
+		if packed == 0 {
+			b.WriteString(head)
+		}
+		b.WriteByte('\n')
+		b.WriteString(k)
+		packed++
+	}
+	flush()
+	return out
 }
 
 func (b *Bus) invalidate(topic string, keys ...string) {
@@ -244,6 +282,13 @@ func (b *Bus) receive(payload string) {
 		// The invalidations before the marker are applied (notifications
 		// are handled in order): say so to the writer.
 		go func() { _ = b.store.Notify(context.Background(), b.channel, "ack:"+rest+":"+b.self) }()
+	case "keys":
+		topic, list, _ := strings.Cut(rest, "\n")
+		keys := strings.Split(list, "\n")
+		if len(keys) == 1 && keys[0] == All {
+			return // never packed so: not a flush
+		}
+		b.invalidate(topic, keys...)
 	case "ack":
 		nonce, peer, ok := strings.Cut(rest, ":")
 		if !ok || !strings.HasPrefix(nonce, b.self) {

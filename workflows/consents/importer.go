@@ -220,8 +220,7 @@ func readCSV(r io.Reader, add func(numbered) error, rep *ImportReport) error {
 	}
 }
 
-// importChunk records one chunk in one transaction; each line in a
-// savepoint, so that a refused line leaves the others.
+// importChunk records one chunk in one transaction.
 func (s *Service) importChunk(ctx context.Context, actor string, chunk []numbered, rep *ImportReport) error {
 	fail := func(e ImportError) {
 		rep.Failed++
@@ -254,37 +253,43 @@ func (s *Service) importChunk(ctx context.Context, actor string, chunk []numbere
 	if len(valid) == 0 {
 		return nil
 	}
-	var imported, dupes int
-	var failed []ImportError
-	err := s.store.InTx(ctx, func(tx *models.Store) error {
-		imported, dupes, failed = 0, 0, nil
-		for i, ev := range valid {
-			var inserted bool
-			err := tx.InTx(ctx, func(sp *models.Store) error {
-				var err error
-				_, inserted, err = s.record(ctx, sp, actor, ev)
-				return err
-			})
-			switch {
-			case errors.Is(err, ErrSubjectConflict):
-				failed = append(failed, ImportError{Line: lines[i].line, ExternalID: ev.externalID, Field: "subject_id", Message: err.Error()})
-			case err != nil:
-				return err
-			case inserted:
-				imported++
-			default:
-				dupes++
-			}
-		}
-		return nil
+	items := make([]*pending, len(valid))
+	for i, ev := range valid {
+		items[i] = &pending{actor: actor, ev: ev}
+	}
+	// The chunk in one transaction and a few multi-row statements; if it
+	// fails as a whole (a race lost to another writer), again with each line
+	// in a savepoint, so that a refused line leaves the others.
+	err := s.retryRace(func() error {
+		return s.store.InTx(ctx, func(tx *models.Store) error { return s.writeBatch(ctx, tx, items) })
 	})
+	if err != nil {
+		err = s.store.InTx(ctx, func(tx *models.Store) error {
+			for _, p := range items {
+				err := s.retryRace(func() error {
+					return tx.InTx(ctx, func(sp *models.Store) error { return s.writeBatch(ctx, sp, []*pending{p}) })
+				})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return err
 	}
-	rep.Imported += imported
-	rep.Duplicates += dupes
-	for _, f := range failed {
-		fail(f)
+	for i, p := range items {
+		switch {
+		case errors.Is(p.err, ErrSubjectConflict):
+			fail(ImportError{Line: lines[i].line, ExternalID: p.ev.externalID, Field: "subject_id", Message: p.err.Error()})
+		case p.err != nil:
+			return p.err
+		case p.inserted:
+			rep.Imported++
+		default:
+			rep.Duplicates++
+		}
 	}
 	return nil
 }

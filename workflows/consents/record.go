@@ -90,21 +90,15 @@ func (s *Service) validate(in RecordInput) (*event, error) {
 }
 
 // Record writes one consent event from a host application, staff or the
-// consent center (actor says who), and returns it.
+// consent center (actor says who), and returns it. Concurrent calls are
+// committed together (see writer.go): the answer comes once the event is
+// committed and every instance's cache has dropped the subject.
 func (s *Service) Record(ctx context.Context, actor string, in RecordInput) (*EventView, error) {
 	ev, err := s.validate(in)
 	if err != nil {
 		return nil, err
 	}
-	var out *EventView
-	err = s.retryRace(func() error {
-		return s.store.InTx(ctx, func(tx *models.Store) error {
-			v, _, err := s.record(ctx, tx, actor, ev)
-			out = v
-			return err
-		})
-	})
-	return out, err
+	return s.writers.submit(ctx, s, actor, ev)
 }
 
 // retryRace runs fn again once when it lost a race to create or link the
@@ -122,57 +116,213 @@ func (s *Service) retryRace(fn func() error) error {
 // and the webhook deliveries. inserted is false when an import's external id
 // was already recorded (then nothing was written).
 func (s *Service) record(ctx context.Context, tx *models.Store, actor string, ev *event) (*EventView, bool, error) {
-	sub, err := s.resolve(ctx, tx, ev.id, true)
-	if err != nil {
+	p := &pending{actor: actor, ev: ev}
+	if err := s.writeBatch(ctx, tx, []*pending{p}); err != nil {
 		return nil, false, err
 	}
-	now := s.clock()
-	at := ev.at
-	if at.IsZero() {
-		at = now
+	if p.err != nil {
+		return nil, false, p.err
 	}
-	e := &models.ConsentEvent{ID: uuid.Must(uuid.NewV7()).String(), Subject: sub.ID, Purpose: ev.purpose,
-		Action: ev.action, Source: ev.source, PolicyVersion: ev.policyVersion, Evidence: ev.evidnc,
-		Actor: actor, At: at, RecordedAt: now}
-	if ev.externalID != "" {
-		x := ev.externalID
-		e.ExternalID = &x
-	}
-	inserted, err := tx.AppendConsentEvent(ctx, e)
-	if err != nil || !inserted {
-		return nil, false, err
-	}
-	if err := tx.ApplyConsentState(ctx, models.ConsentState{Subject: sub.ID, Purpose: e.Purpose,
-		Granted: e.Action == models.ConsentGrant, Since: e.At, Source: e.Source, EventID: e.ID}); err != nil {
-		return nil, false, err
-	}
-	if err := s.bus.Publish(ctx, tx, cacheTopic, identityKeys(sub)...); err != nil {
-		return nil, false, err
-	}
-	v := view(sub, e)
-	// Imports bring history the hosts already know; everything else is a
-	// change a host must act on at once.
-	if s.queue != nil && e.Source != models.SourceImport {
-		if err := s.queue.Enqueue(ctx, tx, e.ID, "consent.changed", v, now); err != nil {
-			return nil, false, err
+	return p.view, p.inserted, nil
+}
+
+// pending is one event of a batch and, once written, what became of it.
+type pending struct {
+	actor string
+	ev    *event
+	// Results: view is set when the event was written (inserted is false
+	// for an import's external id already recorded); err is the event's own
+	// refusal (ErrSubjectConflict), which writes nothing for it and leaves
+	// the transaction usable.
+	view     *EventView
+	inserted bool
+	err      error
+
+	sub *models.ConsentSubject
+	e   *models.ConsentEvent
+}
+
+func (p *pending) reset() { p.view, p.inserted, p.err, p.sub, p.e = nil, false, nil, nil, nil }
+
+// writeBatch writes items in tx, in their order, with one statement per
+// table where it can: the subjects are read at once, the events inserted
+// and the states applied in multi-row statements, the caches invalidated
+// once (after commit, on every instance). An item the subject rules refuse
+// gets its err and nothing is written for it; any other error is returned
+// and the transaction must be rolled back (the callers then write the
+// items one by one).
+func (s *Service) writeBatch(ctx context.Context, tx *models.Store, items []*pending) error {
+	idx := &subjectIndex{byEmail: map[string]*models.ConsentSubject{}, byID: map[string]*models.ConsentSubject{}}
+	var emails, ids []string
+	for _, p := range items {
+		p.reset()
+		if e := p.ev.id.email; e != "" && !idx.asked(emailKey(e)) {
+			emails = append(emails, e)
+		}
+		if id := p.ev.id.subjectID; id != "" && !idx.asked(subjectKey(id)) {
+			ids = append(ids, id)
 		}
 	}
-	return &v, true, nil
+	subs, err := tx.ConsentSubjectsByIdentity(ctx, emails, ids)
+	if err != nil {
+		return err
+	}
+	for i := range subs {
+		idx.add(&subs[i])
+	}
+	events := make([]*models.ConsentEvent, 0, len(items))
+	for _, p := range items {
+		sub, err := s.resolveIn(ctx, tx, idx, p.ev.id, true)
+		if errors.Is(err, ErrSubjectConflict) {
+			p.err = err
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		now := s.clock()
+		at := p.ev.at
+		if at.IsZero() {
+			at = now
+		}
+		e := &models.ConsentEvent{ID: uuid.Must(uuid.NewV7()).String(), Subject: sub.ID, Purpose: p.ev.purpose,
+			Action: p.ev.action, Source: p.ev.source, PolicyVersion: p.ev.policyVersion, Evidence: p.ev.evidnc,
+			Actor: p.actor, At: at, RecordedAt: now}
+		if p.ev.externalID != "" {
+			x := p.ev.externalID
+			e.ExternalID = &x
+		}
+		p.sub, p.e = sub, e
+		events = append(events, e)
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	inserted, err := tx.InsertConsentEvents(ctx, events)
+	if err != nil {
+		return err
+	}
+	// One state per subject and purpose: the latest event by time, the
+	// later item when two are at the same time (as when applied in turn).
+	type pair struct{ subject, purpose string }
+	latest := map[pair]*models.ConsentEvent{}
+	var order []pair
+	var keys []string
+	seenKey := map[string]bool{}
+	hooks := false
+	for _, p := range items {
+		if p.e == nil || !inserted[p.e.ID] {
+			continue
+		}
+		p.inserted = true
+		k := pair{p.e.Subject, p.e.Purpose}
+		if cur, ok := latest[k]; !ok {
+			order = append(order, k)
+			latest[k] = p.e
+		} else if !p.e.At.Before(cur.At) {
+			latest[k] = p.e
+		}
+		for _, key := range identityKeys(p.sub) {
+			if !seenKey[key] {
+				seenKey[key] = true
+				keys = append(keys, key)
+			}
+		}
+		hooks = hooks || p.e.Source != models.SourceImport
+	}
+	states := make([]models.ConsentState, 0, len(order))
+	for _, k := range order {
+		e := latest[k]
+		states = append(states, models.ConsentState{Subject: e.Subject, Purpose: e.Purpose,
+			Granted: e.Action == models.ConsentGrant, Since: e.At, Source: e.Source, EventID: e.ID})
+	}
+	if len(states) > 0 {
+		if err := tx.ApplyConsentStates(ctx, states); err != nil {
+			return err
+		}
+	}
+	if len(keys) > 0 {
+		if err := s.bus.Publish(ctx, tx, cacheTopic, keys...); err != nil {
+			return err
+		}
+	}
+	// Imports bring history the hosts already know; everything else is a
+	// change a host must act on at once. The endpoints are read once per
+	// batch: most installations have none.
+	if hooks && s.queue != nil {
+		endpoints, err := tx.ActiveWebhookEndpoints(ctx)
+		if err != nil {
+			return err
+		}
+		hooks = len(endpoints) > 0
+	}
+	for _, p := range items {
+		if p.e == nil {
+			continue
+		}
+		v := view(p.sub, p.e)
+		p.view = &v
+		if hooks && p.inserted && s.queue != nil && p.e.Source != models.SourceImport {
+			if err := s.queue.Enqueue(ctx, tx, p.e.ID, "consent.changed", v, p.e.RecordedAt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// subjectIndex holds the subjects a batch names, read at once and kept up
+// to date as the batch creates and links subjects; a name looked up and not
+// found is a subject not seen yet.
+type subjectIndex struct {
+	byEmail, byID map[string]*models.ConsentSubject
+	seen          map[string]bool
+}
+
+// asked notes that key is looked up; true when it already was.
+func (x *subjectIndex) asked(key string) bool {
+	if x.seen == nil {
+		x.seen = map[string]bool{}
+	}
+	if x.seen[key] {
+		return true
+	}
+	x.seen[key] = true
+	return false
+}
+
+func (x *subjectIndex) add(sub *models.ConsentSubject) {
+	if sub.EmailNorm != nil {
+		x.byEmail[*sub.EmailNorm] = sub
+	}
+	if sub.SubjectID != nil {
+		x.byID[*sub.SubjectID] = sub
+	}
 }
 
 // resolve finds the subject an identity names, linking an email and a
 // subject_id named together, and creates it when create is set (else a
 // subject never seen is nil).
 func (s *Service) resolve(ctx context.Context, tx *models.Store, id identity, create bool) (*models.ConsentSubject, error) {
+	return s.resolveIn(ctx, tx, nil, id, create)
+}
+
+// resolveIn is resolve reading from idx, when given, rather than the
+// database, and keeping idx up to date.
+func (s *Service) resolveIn(ctx context.Context, tx *models.Store, idx *subjectIndex, id identity, create bool) (*models.ConsentSubject, error) {
 	var byEmail, byID *models.ConsentSubject
 	var err error
 	if id.email != "" {
-		if byEmail, err = found(tx.ConsentSubjectByEmail(ctx, id.email)); err != nil {
+		if idx != nil {
+			byEmail = idx.byEmail[id.email]
+		} else if byEmail, err = found(tx.ConsentSubjectByEmail(ctx, id.email)); err != nil {
 			return nil, err
 		}
 	}
 	if id.subjectID != "" {
-		if byID, err = found(tx.ConsentSubjectBySubjectID(ctx, id.subjectID)); err != nil {
+		if idx != nil {
+			byID = idx.byID[id.subjectID]
+		} else if byID, err = found(tx.ConsentSubjectBySubjectID(ctx, id.subjectID)); err != nil {
 			return nil, err
 		}
 	}
@@ -193,6 +343,9 @@ func (s *Service) resolve(ctx context.Context, tx *models.Store, id identity, cr
 			return nil, err
 		}
 		byEmail.SubjectID = &id.subjectID
+		if idx != nil {
+			idx.add(byEmail)
+		}
 		return byEmail, nil
 	case byID != nil:
 		if id.email == "" {
@@ -205,6 +358,9 @@ func (s *Service) resolve(ctx context.Context, tx *models.Store, id identity, cr
 			return nil, err
 		}
 		byID.EmailNorm = &id.email
+		if idx != nil {
+			idx.add(byID)
+		}
 		return byID, nil
 	case !create:
 		return nil, nil
@@ -216,7 +372,13 @@ func (s *Service) resolve(ctx context.Context, tx *models.Store, id identity, cr
 	if id.subjectID != "" {
 		sub.SubjectID = &id.subjectID
 	}
-	return sub, tx.CreateConsentSubject(ctx, sub)
+	if err := tx.CreateConsentSubject(ctx, sub); err != nil {
+		return nil, err
+	}
+	if idx != nil {
+		idx.add(sub)
+	}
+	return sub, nil
 }
 
 func found(sub *models.ConsentSubject, err error) (*models.ConsentSubject, error) {

@@ -68,6 +68,7 @@ type Service struct {
 	queue   *webhooks.Queue
 	cache   *cache.Cache[string, *identityStates]
 	purpose map[string]int // purpose key → position in the policy
+	writers committer      // Record's group commit (writer.go)
 }
 
 // cacheTopic is the bus topic of the check cache; keys are identity keys.
