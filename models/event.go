@@ -71,3 +71,47 @@ func (s *Store) EachEventChain(ctx context.Context, fn func(requestID string, ev
 	}
 	return nil
 }
+
+// ChainTail is the newest event of a request's chain: where the next one
+// links.
+type ChainTail struct {
+	RequestID string
+	Seq       int
+	Hash      string
+}
+
+// ChainTails returns the newest event of each request of ids that has any,
+// by request id, in one query (a request without events is absent).
+func (s *Store) ChainTails(ctx context.Context, ids []string) (map[string]ChainTail, error) {
+	out := make(map[string]ChainTail, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []ChainTail
+	err := s.with(ctx).Raw(`SELECT e.request_id, e.seq, e.hash FROM request_events e
+		WHERE e.request_id IN ? AND e.seq = (SELECT max(m.seq) FROM request_events m WHERE m.request_id = e.request_id)`, ids).
+		Scan(&rows).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	for _, t := range rows {
+		out[t.RequestID] = t
+	}
+	return out, nil
+}
+
+var eventCols = []string{"request_id", "seq", "at", "actor", "action", "from_status", "to_status", "note", "note_digest",
+	"internal", "prev_hash", "hash"}
+
+// InsertEvents appends events with multi-row statements, as InsertEvent
+// does each (their ids are not read back). A second event at the same seq
+// of a request fails with ErrDuplicate, so a chain cannot fork.
+func (s *Store) InsertEvents(ctx context.Context, events []*Event) error {
+	rows := make([][]any, len(events))
+	for i, e := range events {
+		e.At = utc(e.At)
+		rows[i] = []any{e.RequestID, e.Seq, e.At, e.Actor, e.Action, e.FromStatus, e.ToStatus, e.Note, e.NoteDigest,
+			e.Internal, e.PrevHash, e.Hash}
+	}
+	return s.insertRows(ctx, "request_events", eventCols, rows)
+}

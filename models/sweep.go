@@ -8,53 +8,93 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// The sweeper's candidate queries return ids only, a page at a time in id
-// order (afterID is the last id of the previous page). Each candidate is
-// then locked, re-read and decided on in a transaction of its own, so a
-// query may return a request that no longer needs anything.
+// The sweeper's candidate queries return ids only, a page at a time, each
+// as a range scan of an index that holds little more than the candidates
+// (see migrations 00005_sweep_indexes), so that a sweep with nothing to do
+// reads a few index pages rather than the table. Each candidate is then
+// locked, re-read and decided on in the caller's transaction, so a query
+// may return a request that no longer needs anything.
 
-// UnverifiedBefore lists requests still awaiting verification that were
-// submitted before cutoff.
-func (s *Store) UnverifiedBefore(ctx context.Context, status string, cutoff time.Time, afterID string, limit int) ([]string, error) {
-	var ids []string
-	err := s.with(ctx).Model(&Request{}).
-		Where("status = ? AND created_at < ? AND id > ?", status, utc(cutoff), afterID).
-		Order("id").Limit(limit).Pluck("id", &ids).Error
-	return ids, translate(err)
+// SweepCursor is where the previous page of a candidate query ended: the
+// indexed time and id of its last row. The zero cursor starts at the top.
+type SweepCursor struct {
+	At time.Time
+	ID string
 }
 
-// EscalationWindow bounds the escalation candidates: a request in one of
-// Statuses whose level is below what its deadline or acknowledgement clock
-// could demand at Now.
+// SweepCandidate is one candidate id and its cursor.
+type SweepCandidate struct {
+	ID string
+	At time.Time
+}
+
+// afterCursor is the keyset condition "(col, id) > (at, id)".
+func afterCursor(col string, c SweepCursor) (string, []any) {
+	if c.ID == "" {
+		return "1 = 1", nil
+	}
+	at := utc(c.At)
+	return "(" + col + " > ? OR (" + col + " = ? AND id > ?))", []any{at, at, c.ID}
+}
+
+// UnverifiedBefore lists requests still awaiting verification that were
+// submitted before cutoff, oldest first, along the index (status,
+// created_at).
+func (s *Store) UnverifiedBefore(ctx context.Context, status string, cutoff time.Time, after SweepCursor, limit int) ([]SweepCandidate, error) {
+	cond, args := afterCursor("created_at", after)
+	var out []SweepCandidate
+	err := s.with(ctx).Model(&Request{}).Select("id, created_at AS at").
+		Where("status = ? AND created_at < ?", status, utc(cutoff)).Where(cond, args...).
+		Order("created_at, id").Limit(limit).Scan(&out).Error
+	return out, translate(err)
+}
+
+// EscalationWindow bounds the escalation candidates: a request whose level
+// is below what its deadline or acknowledgement clock could demand at Now.
 type EscalationWindow struct {
-	Statuses []string
 	Now      time.Time
 	WarnFrom time.Time // Now + the warning window: a deadline before it is "due soon"
 	GraceTo  time.Time // Now - the grace period: a deadline before it is past grace
 }
 
-// EscalationCandidates lists requests that may need a higher level.
+// The statuses the escalation indexes hold, written as literals because a
+// partial index serves a query only when the query repeats its condition:
+// the deadline clock runs for active requests, the acknowledgement clock
+// for unverified ones too. They must match 00005_sweep_indexes.
+const (
+	sweepActive    = "status IN ('open', 'in_progress', 'awaiting_requester')"
+	sweepAckStatus = "status IN ('pending_verification', 'open', 'in_progress', 'awaiting_requester')"
+)
+
+// EscalationCandidates lists, in id order after afterID, active requests
+// whose deadline could demand a higher level than theirs, and active or
+// unverified ones whose acknowledgement is overdue below level 2. Each half
+// is a range scan of its partial index (requests_sweep_deadline,
+// requests_sweep_ack).
 func (s *Store) EscalationCandidates(ctx context.Context, w EscalationWindow, afterID string, limit int) ([]string, error) {
-	var ids []string
 	now := utc(w.Now)
-	err := s.with(ctx).Model(&Request{}).
-		Where("status IN ? AND id > ?", w.Statuses, afterID).
-		Where("(escalation_level < 1 AND deadline_at <= ?) OR "+
-			"(escalation_level < 2 AND (deadline_at < ? OR (ack_due_at < ? AND acknowledged_at IS NULL))) OR "+
-			"(escalation_level < 3 AND deadline_at < ?)",
-			utc(w.WarnFrom), now, now, utc(w.GraceTo)).
-		Order("id").Limit(limit).Pluck("id", &ids).Error
+	var ids []string
+	err := s.with(ctx).Raw(`SELECT id FROM requests
+		WHERE `+sweepActive+` AND deadline_at <= ? AND id > ?
+		  AND (escalation_level < 1 OR (escalation_level < 2 AND deadline_at < ?) OR (escalation_level < 3 AND deadline_at < ?))
+		UNION
+		SELECT id FROM requests
+		WHERE `+sweepAckStatus+` AND acknowledged_at IS NULL AND ack_due_at < ? AND escalation_level < 2 AND id > ?
+		ORDER BY id LIMIT ?`,
+		utc(w.WarnFrom), afterID, now, utc(w.GraceTo), now, afterID, limit).Scan(&ids).Error
 	return ids, translate(err)
 }
 
 // ClosedBefore lists closed requests whose personal data is still kept and
-// that were closed before cutoff.
-func (s *Store) ClosedBefore(ctx context.Context, cutoff time.Time, afterID string, limit int) ([]string, error) {
-	var ids []string
-	err := s.with(ctx).Model(&Request{}).
-		Where("closed_at IS NOT NULL AND closed_at < ? AND redacted_at IS NULL AND id > ?", utc(cutoff), afterID).
-		Order("id").Limit(limit).Pluck("id", &ids).Error
-	return ids, translate(err)
+// that were closed before cutoff, oldest first, along the partial index
+// requests_sweep_retention (redacted rows are not in it).
+func (s *Store) ClosedBefore(ctx context.Context, cutoff time.Time, after SweepCursor, limit int) ([]SweepCandidate, error) {
+	cond, args := afterCursor("closed_at", after)
+	var out []SweepCandidate
+	err := s.with(ctx).Model(&Request{}).Select("id, closed_at AS at").
+		Where("closed_at IS NOT NULL AND redacted_at IS NULL AND closed_at < ?", utc(cutoff)).Where(cond, args...).
+		Order("closed_at, id").Limit(limit).Scan(&out).Error
+	return out, translate(err)
 }
 
 // LockRequest reads a request for a change in the caller's transaction. On
@@ -72,6 +112,23 @@ func (s *Store) LockRequest(ctx context.Context, id string) (*Request, error) {
 		return nil, translate(err)
 	}
 	return &r, nil
+}
+
+// LockRequests reads the requests of ids for a change in the caller's
+// transaction, in id order, as LockRequest does one: on PostgreSQL a row
+// another transaction holds is skipped (left out of the result), so two
+// sweepers deciding overlapping pages each decide the rows they got.
+func (s *Store) LockRequests(ctx context.Context, ids []string) ([]Request, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q := s.with(ctx).Where("id IN ?", ids).Order("id")
+	if s.dialect == migrations.Postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+	}
+	var out []Request
+	err := q.Find(&out).Error
+	return out, translate(err)
 }
 
 // ActiveStaffByRole lists the enabled staff users with a role, by email.

@@ -64,20 +64,60 @@ func Hash(prev string, e *models.Event) string {
 // Append links e to the end of its request's chain and stores it. Call it
 // with the transaction that makes the change the event records.
 func Append(ctx context.Context, tx *models.Store, e *models.Event) error {
-	prev, seq := Genesis, 1
+	tail := models.ChainTail{RequestID: e.RequestID, Hash: Genesis}
 	last, err := tx.LastEvent(ctx, e.RequestID)
 	switch {
 	case err == nil:
-		prev, seq = last.Hash, last.Seq+1
+		tail.Seq, tail.Hash = last.Seq, last.Hash
 	case !errors.Is(err, models.ErrNotFound):
 		return err
 	}
-	e.Seq = seq
-	e.At = e.At.UTC().Truncate(time.Microsecond)
-	e.PrevHash = prev
-	e.NoteDigest = NoteDigest(e.Note)
-	e.Hash = Hash(prev, e)
+	link(tail, e)
 	return tx.InsertEvent(ctx, e)
+}
+
+// link sets e's sequence, time precision, digest and hashes to follow
+// tail (a zero Seq with the Genesis hash: e is the first event).
+func link(tail models.ChainTail, e *models.Event) models.ChainTail {
+	e.Seq = tail.Seq + 1
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	e.PrevHash = tail.Hash
+	e.NoteDigest = NoteDigest(e.Note)
+	e.Hash = Hash(tail.Hash, e)
+	return models.ChainTail{RequestID: e.RequestID, Seq: e.Seq, Hash: e.Hash}
+}
+
+// AppendAll appends events, in order, each to the end of its request's
+// chain (several of one request follow each other), as Append does each,
+// with one query for the chains' ends and multi-row inserts. Call it with
+// the transaction that makes the changes the events record, holding the
+// requests' rows (as the sweep does), so that no other event is appended
+// to those chains meanwhile; if one is, the insert fails with
+// models.ErrDuplicate and nothing forks.
+func AppendAll(ctx context.Context, tx *models.Store, events []*models.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(events))
+	seen := make(map[string]bool, len(events))
+	for _, e := range events {
+		if !seen[e.RequestID] {
+			seen[e.RequestID] = true
+			ids = append(ids, e.RequestID)
+		}
+	}
+	tails, err := tx.ChainTails(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		tail, ok := tails[e.RequestID]
+		if !ok {
+			tail = models.ChainTail{RequestID: e.RequestID, Hash: Genesis}
+		}
+		tails[e.RequestID] = link(tail, e)
+	}
+	return tx.InsertEvents(ctx, events)
 }
 
 // BrokenError names the first event whose chain does not verify.

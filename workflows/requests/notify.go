@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/rightsdesk/rightsdesk/internal/secrets"
 	"github.com/rightsdesk/rightsdesk/models"
 	"github.com/rightsdesk/rightsdesk/templates"
 	"github.com/rightsdesk/rightsdesk/workflows/escalation"
@@ -20,35 +21,108 @@ import (
 //	         date has passed
 //	level 3: every admin
 func (s *Service) notifyLevels(ctx context.Context, tx *models.Store, r *models.Request, from, to int, reason string) (int, error) {
+	var n notices
+	queued, err := s.levelNotices(ctx, tx, &n, r, from, to, reason)
+	if err != nil {
+		return 0, err
+	}
+	return queued, n.write(ctx, tx)
+}
+
+// notices collects the outbox messages and status-link tokens of several
+// escalations, to be written together.
+type notices struct {
+	msgs   []models.OutboxMessage
+	tokens []models.LinkToken
+}
+
+// write stores what n collected in the caller's transaction: tokens first,
+// then the messages that link them.
+func (n *notices) write(ctx context.Context, tx *models.Store) error {
+	if len(n.tokens) > 0 {
+		if err := tx.CreateLinkTokens(ctx, n.tokens); err != nil {
+			return err
+		}
+	}
+	if len(n.msgs) > 0 {
+		return tx.EnqueueEmails(ctx, n.msgs)
+	}
+	return nil
+}
+
+// levelNotices adds to n the notices notifyLevels queues, and returns how
+// many.
+func (s *Service) levelNotices(ctx context.Context, staff staffLookup, n *notices, r *models.Request, from, to int, reason string) (int, error) {
 	queued := 0
 	for _, level := range escalation.Notices(from, to) {
-		recipients, err := s.recipients(ctx, tx, r, level)
+		recipients, err := s.recipients(ctx, staff, r, level)
 		if err != nil {
 			return queued, err
 		}
 		for _, addr := range recipients {
-			if err := s.staffEmail(ctx, tx, r, "overdue_staff", addr, level, reasonText[reason]); err != nil {
-				return queued, err
-			}
-			queued++
-		}
-		if level == escalation.Overdue && (reason == escalation.ReasonOverdue || reason == escalation.ReasonGrace) {
-			link, err := s.statusLink(ctx, tx, r)
+			m, err := s.staffMessage(r, "overdue_staff", addr, level, reasonText[reason])
 			if err != nil {
 				return queued, err
 			}
-			if err := s.email(ctx, tx, r, "overdue", emailExtras{Link: link}); err != nil {
+			n.msgs = append(n.msgs, m)
+			queued++
+		}
+		if level == escalation.Overdue && (reason == escalation.ReasonOverdue || reason == escalation.ReasonGrace) {
+			m, err := s.overdueMessage(r, s.statusToken(r, n))
+			if err != nil {
 				return queued, err
 			}
+			n.msgs = append(n.msgs, m)
 			queued++
 		}
 	}
 	return queued, nil
 }
 
+// statusToken issues a fresh status-page link into n, as statusLink does
+// into the database.
+func (s *Service) statusToken(r *models.Request, n *notices) string {
+	tok := secrets.NewToken()
+	now := s.clock()
+	n.tokens = append(n.tokens, models.LinkToken{
+		ID: uuid.Must(uuid.NewV7()).String(), TokenHash: s.cfg.Keys.HashToken(tok), Purpose: models.TokenStatus,
+		RequestID: r.ID, CreatedAt: now, ExpiresAt: now.Add(s.cfg.StatusLinkTTL),
+	})
+	return s.cfg.BaseURL + "/r/" + tok
+}
+
+// overdueMessage is the requester's "overdue" email, with the data email
+// gives it (the officer and the supervisory authority to turn to).
+func (s *Service) overdueMessage(r *models.Request, link string) (models.OutboxMessage, error) {
+	a := authorityFor(r.Regime)
+	msg, err := templates.RenderEmail("overdue", templates.EmailData{
+		OrgName: s.policy.Organization.Name, Reference: r.Reference, RequestType: r.Type, Status: r.Status,
+		Regime: r.Regime, Link: link, DueAt: s.formatDate(r),
+		OfficerName: s.policy.GrievanceOfficer.Name, OfficerEmail: s.policy.GrievanceOfficer.Email,
+		AuthorityName: a.Name, AuthorityAddress: a.Address,
+	})
+	if err != nil {
+		return models.OutboxMessage{}, fmt.Errorf("requests: render overdue email: %w", err)
+	}
+	now := s.clock()
+	reqID := r.ID
+	return models.OutboxMessage{
+		ID: uuid.Must(uuid.NewV7()).String(), Template: "overdue", RequestID: &reqID,
+		ToAddr: r.Email, FromAddr: s.from, Subject: msg.Subject, TextBody: msg.Text, HTMLBody: msg.HTML,
+		CreatedAt: now, NextAttemptAt: now,
+	}, nil
+}
+
+// staffLookup finds staff for recipients: the store, or a sweep page's
+// cache of it.
+type staffLookup interface {
+	ActiveStaffByRole(ctx context.Context, role string) ([]models.StaffUser, error)
+	StaffUserByEmail(ctx context.Context, email string) (*models.StaffUser, error)
+}
+
 // recipients returns the staff addresses a level's notice goes to, each
 // once, in a stable order.
-func (s *Service) recipients(ctx context.Context, tx *models.Store, r *models.Request, level int) ([]string, error) {
+func (s *Service) recipients(ctx context.Context, tx staffLookup, r *models.Request, level int) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
 	add := func(addr string) {
@@ -95,21 +169,72 @@ func (s *Service) recipients(ctx context.Context, tx *models.Store, r *models.Re
 // reference, type, regime and due date, and a console link; never the
 // requester's email, name or words.
 func (s *Service) staffEmail(ctx context.Context, tx *models.Store, r *models.Request, name, to string, level int, why string) error {
+	m, err := s.staffMessage(r, name, to, level, why)
+	if err != nil {
+		return err
+	}
+	return tx.EnqueueEmail(ctx, &m)
+}
+
+// staffMessage renders the notice staffEmail queues.
+func (s *Service) staffMessage(r *models.Request, name, to string, level int, why string) (models.OutboxMessage, error) {
 	msg, err := templates.RenderEmail(name, templates.EmailData{
 		OrgName: s.policy.Organization.Name, Reference: r.Reference, RequestType: r.Type, Status: r.Status,
 		Regime: r.Regime, DueAt: s.formatDate(r), ConsoleLink: s.cfg.BaseURL + "/admin/requests/" + r.ID,
 		EscalationLevel: level, Why: why,
 	})
 	if err != nil {
-		return fmt.Errorf("requests: render %s email: %w", name, err)
+		return models.OutboxMessage{}, fmt.Errorf("requests: render %s email: %w", name, err)
 	}
 	now := s.clock()
 	reqID := r.ID
-	return tx.EnqueueEmail(ctx, &models.OutboxMessage{
+	return models.OutboxMessage{
 		ID: uuid.Must(uuid.NewV7()).String(), Template: name, RequestID: &reqID,
 		ToAddr: to, FromAddr: s.from, Subject: msg.Subject, TextBody: msg.Text, HTMLBody: msg.HTML,
 		CreatedAt: now, NextAttemptAt: now,
-	})
+	}, nil
+}
+
+// staffCache answers a sweep page's staff lookups from one read of each
+// role and user, in the page's transaction.
+type staffCache struct {
+	tx    *models.Store
+	roles map[string][]models.StaffUser
+	users map[string]staffHit
+}
+
+type staffHit struct {
+	u   *models.StaffUser
+	err error
+}
+
+func newStaffCache(tx *models.Store) *staffCache {
+	return &staffCache{tx: tx, roles: map[string][]models.StaffUser{}, users: map[string]staffHit{}}
+}
+
+func (c *staffCache) ActiveStaffByRole(ctx context.Context, role string) ([]models.StaffUser, error) {
+	if us, ok := c.roles[role]; ok {
+		return us, nil
+	}
+	us, err := c.tx.ActiveStaffByRole(ctx, role)
+	if err != nil {
+		return nil, err
+	}
+	c.roles[role] = us
+	return us, nil
+}
+
+func (c *staffCache) StaffUserByEmail(ctx context.Context, email string) (*models.StaffUser, error) {
+	key := models.NormalizeEmail(email)
+	if h, ok := c.users[key]; ok {
+		return h.u, h.err
+	}
+	u, err := c.tx.StaffUserByEmail(ctx, email)
+	if err != nil && !errors.Is(err, models.ErrNotFound) {
+		return nil, err
+	}
+	c.users[key] = staffHit{u, err}
+	return u, err
 }
 
 // route sends a newly verified grievance or appeal to the grievance

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rightsdesk/rightsdesk/models"
+	"github.com/rightsdesk/rightsdesk/workflows/audit"
 	"github.com/rightsdesk/rightsdesk/workflows/escalation"
 	"github.com/rightsdesk/rightsdesk/workflows/lifecycle"
 )
@@ -27,38 +28,45 @@ func (r SweepReport) Changed() bool {
 	return r.Expired+r.Escalated+r.Redacted+r.Finished+r.Silent+r.Purged > 0
 }
 
-// sweepPage is how many candidate ids a sweep reads at once.
+// sweepPage is how many requests a sweep decides in one transaction.
 const sweepPage = 200
+
+// sweepList is how many escalation candidates one query lists (decided a
+// page at a time).
+const sweepList = 2000
 
 // Sweep runs the clock once: it expires unverified requests, raises
 // escalation levels (sending each level's notices), redacts closed
 // requests past retention, completes requests whose tasks are all done,
 // tells staff of silent tasks and deletes expired packages. It is idempotent (a second run at the same time
-// changes nothing) and safe to run on several instances at once: each
-// request is decided in a transaction of its own, under a row lock that
-// other sweepers skip, and its update is version-checked, so a notice is
-// queued at most once however many sweepers race. A failure on one request
-// does not stop the others; the errors are returned together.
+// changes nothing) and safe to run on several instances at once: the
+// candidates are decided a page at a time, each page in a transaction of
+// its own under row locks that other sweepers skip (each decides the rows
+// it locked, re-read under the lock), and every update is version-checked,
+// so a notice is queued at most once however many sweepers race. A failure
+// on one request does not stop the others: a page whose transaction fails
+// is decided again one request per transaction, and the errors are
+// returned together.
 func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 	var rep SweepReport
 	now := s.clock()
 	var errs []error
-	n, err := s.sweepEach(ctx, func(after string) ([]string, error) {
+	n, err := s.sweepKeyset(ctx, func(after models.SweepCursor) ([]models.SweepCandidate, error) {
 		return s.store.UnverifiedBefore(ctx, lifecycle.PendingVerification, now.Add(-s.policy.Verification.ExpireAfter), after, sweepPage)
-	}, s.expireOne)
+	}, eachRequest(s.expireOne))
 	rep.Expired, errs = n, append(errs, err)
 
 	w := s.policy.Escalation
-	n, err = s.sweepEach(ctx, func(after string) ([]string, error) {
+	n, err = s.sweepByID(ctx, func(after string) ([]string, error) {
 		return s.store.EscalationCandidates(ctx, models.EscalationWindow{
-			Statuses: escalatingStatuses, Now: now, WarnFrom: now.Add(w.WarnBefore), GraceTo: now.Add(-w.Grace),
-		}, after, sweepPage)
-	}, s.escalateOne)
+			Now: now, WarnFrom: now.Add(w.WarnBefore), GraceTo: now.Add(-w.Grace),
+		}, after, sweepList)
+	}, s.escalatePage)
 	rep.Escalated, errs = n, append(errs, err)
 
-	n, err = s.sweepEach(ctx, func(after string) ([]string, error) {
+	n, err = s.sweepKeyset(ctx, func(after models.SweepCursor) ([]models.SweepCandidate, error) {
 		return s.store.ClosedBefore(ctx, now.Add(-s.cfg.Retention), after, sweepPage)
-	}, s.redactOne)
+	}, eachRequest(s.redactOne))
 	rep.Redacted, errs = n, append(errs, err)
 
 	rep.Finished, err = s.FinishReady(ctx)
@@ -74,50 +82,125 @@ func (s *Service) Sweep(ctx context.Context) (SweepReport, error) {
 
 var activeStatuses = []string{lifecycle.Open, lifecycle.InProgress, lifecycle.AwaitingRequester}
 
-// escalatingStatuses are the statuses the escalation sweep looks at: the
-// active ones, and unverified requests for their acknowledgement clock.
-var escalatingStatuses = append([]string{lifecycle.PendingVerification}, activeStatuses...)
+// pageDecider decides a page of requests, locked and read in tx, and
+// returns how many it changed. An error undoes the whole page.
+type pageDecider func(ctx context.Context, tx *models.Store, rs []models.Request, now time.Time) (int, error)
 
-// sweepEach pages through candidate ids and gives each to decide in its own
-// transaction, counting the requests decide changed. A request locked by
-// another sweeper, or changed by someone meanwhile, is left to them.
-func (s *Service) sweepEach(ctx context.Context, list func(after string) ([]string, error),
-	decide func(ctx context.Context, tx *models.Store, r *models.Request, now time.Time) (bool, error)) (int, error) {
+// eachRequest makes a pageDecider of a decision on one request.
+func eachRequest(decide func(ctx context.Context, tx *models.Store, r *models.Request, now time.Time) (bool, error)) pageDecider {
+	return func(ctx context.Context, tx *models.Store, rs []models.Request, now time.Time) (int, error) {
+		n := 0
+		for i := range rs {
+			did, err := decide(ctx, tx, &rs[i], now)
+			if err != nil {
+				return 0, err
+			}
+			if did {
+				n++
+			}
+		}
+		return n, nil
+	}
+}
+
+// sweepKeyset pages through candidates listed after a cursor (along the
+// index the query reads) and decides each page.
+func (s *Service) sweepKeyset(ctx context.Context, list func(after models.SweepCursor) ([]models.SweepCandidate, error), decide pageDecider) (int, error) {
+	changed := 0
+	var after models.SweepCursor
+	var errs []error
+	for {
+		cands, err := list(after)
+		if err != nil {
+			return changed, errors.Join(append(errs, err)...)
+		}
+		ids := make([]string, len(cands))
+		for i, c := range cands {
+			ids[i] = c.ID
+		}
+		n, err := s.decidePage(ctx, ids, decide)
+		changed += n
+		if err != nil {
+			if ctx.Err() != nil {
+				return changed, ctx.Err()
+			}
+			errs = append(errs, err)
+		}
+		if len(cands) < sweepPage {
+			return changed, errors.Join(errs...)
+		}
+		last := cands[len(cands)-1]
+		after = models.SweepCursor{At: last.At, ID: last.ID}
+	}
+}
+
+// sweepByID pages through candidate ids listed in id order after the last
+// one seen, and decides them a page at a time.
+func (s *Service) sweepByID(ctx context.Context, list func(after string) ([]string, error), decide pageDecider) (int, error) {
 	changed, after := 0, ""
 	var errs []error
 	for {
 		ids, err := list(after)
 		if err != nil {
-			return changed, err
+			return changed, errors.Join(append(errs, err)...)
 		}
-		for _, id := range ids {
-			var did bool
-			err := s.store.InTx(ctx, func(tx *models.Store) error {
-				r, err := tx.LockRequest(ctx, id)
-				if err != nil {
-					return err
+		for page := range slices.Chunk(ids, sweepPage) {
+			n, err := s.decidePage(ctx, page, decide)
+			changed += n
+			if err != nil {
+				if ctx.Err() != nil {
+					return changed, ctx.Err()
 				}
-				did, err = decide(ctx, tx, r, s.clock())
-				return err
-			})
-			switch {
-			case err == nil:
-				if did {
-					changed++
-				}
-			case errors.Is(err, models.ErrNotFound), errors.Is(err, models.ErrConflict):
-				// Another instance holds or just changed it.
-			case ctx.Err() != nil:
-				return changed, ctx.Err()
-			default:
-				errs = append(errs, fmt.Errorf("request %s: %w", id, err))
+				errs = append(errs, err)
 			}
 		}
-		if len(ids) < sweepPage {
+		if len(ids) < sweepList {
 			return changed, errors.Join(errs...)
 		}
 		after = ids[len(ids)-1]
 	}
+}
+
+// decidePage locks the requests of ids (skipping those another sweeper
+// holds) and decides them in one transaction. When that fails, it decides
+// them again one request per transaction, so that one failing request
+// does not hold back the others; a request another instance holds or just
+// changed is left to it.
+func (s *Service) decidePage(ctx context.Context, ids []string, decide pageDecider) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var changed int
+	err := s.store.InTx(ctx, func(tx *models.Store) error {
+		rs, err := tx.LockRequests(ctx, ids)
+		if err != nil {
+			return err
+		}
+		changed, err = decide(ctx, tx, rs, s.clock())
+		return err
+	})
+	if err == nil || len(ids) == 1 && (errors.Is(err, models.ErrNotFound) || errors.Is(err, models.ErrConflict)) {
+		return changed, nil
+	}
+	if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
+	if len(ids) == 1 {
+		return 0, fmt.Errorf("request %s: %w", ids[0], err)
+	}
+	changed = 0
+	var errs []error
+	for _, id := range ids {
+		n, err := s.decidePage(ctx, []string{id}, decide)
+		changed += n
+		if err != nil {
+			if ctx.Err() != nil {
+				return changed, ctx.Err()
+			}
+			errs = append(errs, err)
+		}
+	}
+	return changed, errors.Join(errs...)
 }
 
 // expireOne expires a request never verified within the policy's window and
@@ -164,32 +247,65 @@ func (s *Service) redactOne(ctx context.Context, tx *models.Store, r *models.Req
 	return true, s.event(ctx, tx, r, System, "redact", r.Status, note, false)
 }
 
-// escalateOne raises a request to the level its clocks demand, records why,
-// and queues the notices of every level it crossed.
-func (s *Service) escalateOne(ctx context.Context, tx *models.Store, r *models.Request, now time.Time) (bool, error) {
-	unverified := r.Status == lifecycle.PendingVerification
-	if !unverified && !slices.Contains(activeStatuses, r.Status) {
-		return false, nil
-	}
-	paused := r.Status == lifecycle.AwaitingRequester && s.policy.Rules(r.Regime).PauseWhileAwaiting
+// escalatePage raises each request of a page to the level its clocks
+// demand, queues the notices of every level it crossed and records why,
+// writing the page's changes with a few multi-row statements.
+func (s *Service) escalatePage(ctx context.Context, tx *models.Store, rs []models.Request, now time.Time) (int, error) {
 	w := escalation.Window{WarnBefore: s.policy.Escalation.WarnBefore, Grace: s.policy.Escalation.Grace}
-	target, reason := escalation.Target(escalation.Clock{
-		Deadline: r.DeadlineAt, AckDueAt: r.AckDueAt, AcknowledgedAt: r.AcknowledgedAt, Paused: paused, Unverified: unverified,
-	}, w, now)
-	if target <= r.EscalationLevel {
-		return false, nil
+	type raise struct {
+		r        *models.Request
+		from, to int
+		reason   string
 	}
-	from := r.EscalationLevel
-	r.EscalationLevel, r.UpdatedAt = target, now
-	if err := tx.UpdateRequest(ctx, r); err != nil {
-		return false, err
+	var raises []raise
+	byLevel := map[int]map[string]int{} // target level → id → version read
+	for i := range rs {
+		r := &rs[i]
+		unverified := r.Status == lifecycle.PendingVerification
+		if !unverified && !slices.Contains(activeStatuses, r.Status) {
+			continue
+		}
+		paused := r.Status == lifecycle.AwaitingRequester && s.policy.Rules(r.Regime).PauseWhileAwaiting
+		target, reason := escalation.Target(escalation.Clock{
+			Deadline: r.DeadlineAt, AckDueAt: r.AckDueAt, AcknowledgedAt: r.AcknowledgedAt, Paused: paused, Unverified: unverified,
+		}, w, now)
+		if target <= r.EscalationLevel {
+			continue
+		}
+		raises = append(raises, raise{r: r, from: r.EscalationLevel, to: target, reason: reason})
+		if byLevel[target] == nil {
+			byLevel[target] = map[string]int{}
+		}
+		byLevel[target][r.ID] = r.Version
 	}
-	sent, err := s.notifyLevels(ctx, tx, r, from, target, reason)
-	if err != nil {
-		return false, err
+	if len(raises) == 0 {
+		return 0, nil
 	}
-	note := fmt.Sprintf("escalation level %d → %d: %s; %d notice(s) queued", from, target, reasonText[reason], sent)
-	return true, s.event(ctx, tx, r, System, lifecycle.Escalate, r.Status, note, true)
+	for level, versions := range byLevel {
+		if err := tx.RaiseEscalation(ctx, level, now, versions); err != nil {
+			return 0, err
+		}
+	}
+	var n notices
+	staff := newStaffCache(tx)
+	events := make([]*models.Event, 0, len(raises))
+	for _, x := range raises {
+		x.r.EscalationLevel, x.r.UpdatedAt, x.r.Version = x.to, now, x.r.Version+1
+		sent, err := s.levelNotices(ctx, staff, &n, x.r, x.from, x.to, x.reason)
+		if err != nil {
+			return 0, err
+		}
+		note := fmt.Sprintf("escalation level %d → %d: %s; %d notice(s) queued", x.from, x.to, reasonText[x.reason], sent)
+		events = append(events, &models.Event{RequestID: x.r.ID, At: s.clock(), Actor: System.String(), Action: lifecycle.Escalate,
+			FromStatus: x.r.Status, ToStatus: x.r.Status, Note: note, Internal: true})
+	}
+	if err := n.write(ctx, tx); err != nil {
+		return 0, err
+	}
+	if err := audit.AppendAll(ctx, tx, events); err != nil {
+		return 0, err
+	}
+	return len(raises), nil
 }
 
 // reasonText is the fixed wording of each escalation reason, used in events
