@@ -41,6 +41,9 @@ type Store struct {
 	// afterCommit collects what runs once the outermost transaction has
 	// committed; nil outside a transaction.
 	afterCommit *[]func()
+	// writers admits one transaction at a time on SQLite (nil on
+	// PostgreSQL); see InTx.
+	writers chan struct{}
 }
 
 // Open connects to a database URL: sqlite://PATH or postgres://… (also
@@ -75,15 +78,17 @@ func Open(databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	var writers chan struct{}
 	if dialect == migrations.SQLite {
 		// One writer at a time is all SQLite allows; a small pool lets WAL
-		// readers proceed while _txlock=immediate queues the writers.
+		// readers proceed while the writers queue in InTx.
 		sqlDB.SetMaxOpenConns(4)
+		writers = make(chan struct{}, 1)
 	} else {
 		sqlDB.SetMaxOpenConns(20)
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	}
-	return &Store{db: db, dialect: dialect, hot: &hotStatements{}, dsn: dsn}, nil
+	return &Store{db: db, dialect: dialect, hot: &hotStatements{}, dsn: dsn, writers: writers}, nil
 }
 
 // ParseDatabaseURL splits RIGHTSDESK_DATABASE_URL into a dialect and the DSN
@@ -152,6 +157,13 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 			return fn(&Store{db: gtx, dialect: s.dialect, dsn: s.dsn, afterCommit: s.afterCommit})
 		})
 	}
+	if s.writers != nil {
+		release, err := s.admitWriter(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	var hooks []func()
 	err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
 		return fn(&Store{db: gtx, dialect: s.dialect, dsn: s.dsn, afterCommit: &hooks})
@@ -162,6 +174,33 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Store) error) error {
 		}
 	}
 	return err
+}
+
+// writerWait bounds the wait for the SQLite writer, as _busy_timeout does.
+const writerWait = 10 * time.Second
+
+// admitWriter queues a SQLite transaction behind the one in progress. Every
+// transaction is a writer there (_txlock=immediate), and SQLite's own busy
+// handler makes the others poll with sleeps growing to 100 ms: under load
+// the lock sat free while its waiters slept. Queued here, the next one
+// starts the moment the previous one ends. Writers in other processes (and
+// single statements outside InTx) still meet the busy timeout.
+func (s *Store) admitWriter(ctx context.Context) (func(), error) {
+	select {
+	case s.writers <- struct{}{}:
+		return func() { <-s.writers }, nil
+	default:
+	}
+	t := time.NewTimer(writerWait)
+	defer t.Stop()
+	select {
+	case s.writers <- struct{}{}:
+		return func() { <-s.writers }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-t.C:
+		return nil, fmt.Errorf("database is locked: waited %s for the writer", writerWait)
+	}
 }
 
 // AfterCommit runs fn once the transaction s belongs to has committed (at
