@@ -2,6 +2,8 @@ package models
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -26,7 +28,25 @@ type LinkToken struct {
 func (s *Store) CreateLinkToken(ctx context.Context, t *LinkToken) error {
 	t.CreatedAt = utc(t.CreatedAt)
 	t.ExpiresAt = utc(t.ExpiresAt)
-	return translate(s.with(ctx).Create(t).Error)
+	// A plain INSERT rather than gorm's Create (one per intake; see
+	// EnqueueEmail).
+	_, err := s.with(ctx).Statement.ConnPool.ExecContext(ctx, s.rebind(`INSERT INTO link_tokens
+		(id, token_hash, purpose, request_id, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		t.ID, t.TokenHash, t.Purpose, t.RequestID, t.CreatedAt, t.ExpiresAt, utcPtr(t.UsedAt))
+	return translateInsert(err)
+}
+
+// translateInsert maps a raw INSERT's error as gorm's TranslateError does
+// for Create: a unique violation is ErrDuplicate.
+func translateInsert(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505") {
+		return fmt.Errorf("%w: %v", ErrDuplicate, err)
+	}
+	return err
 }
 
 // LinkTokenByHash finds a token of a purpose by its hash.
