@@ -98,6 +98,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(component("http").Handler(), slog.LevelWarn)}
 
+	if a.cfg.CPUProfile != "" {
+		stopProfile, err := startCPUProfile(a.cfg.CPUProfile)
+		if err != nil {
+			return &exitError{2, fmt.Errorf("RIGHTSDESK_CPU_PROFILE: %v", err)}
+		}
+		defer stopProfile()
+	}
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -117,13 +124,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, env fun
 		(&webhooks.Dispatcher{Outbox: a.fulfil.Jobs(), Queue: a.fulfil.Queue(), Now: a.now, Log: component("jobs")}).Run(bg, time.Second)
 	}()
 
-	if a.cfg.CPUProfile != "" {
-		stopProfile, err := startCPUProfile(a.cfg.CPUProfile)
-		if err != nil {
-			return &exitError{2, fmt.Errorf("RIGHTSDESK_CPU_PROFILE: %v", err)}
-		}
-		defer stopProfile()
-	}
 	mainLog.Info("rightsdesk listening", "addr", ln.Addr().String(), "base_url", a.cfg.BaseURL, "database", a.store.Dialect(), "version", version)
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
