@@ -17,6 +17,10 @@ CREATE INDEX requests_queue_str ON requests (status, type, regime, deadline_at, 
 -- a redaction (the name set to '') leaves nothing of the old name in it
 -- once vacuumed.
 CREATE INDEX requests_name_words ON requests USING gin (to_tsvector('simple', name));
+-- Statistics for the new indexes: without them the planner guesses that
+-- status = ? narrows requests_queue_str to a handful of rows and sorts
+-- every completed request instead of reading requests_queue in order.
+ANALYZE requests;
 
 -- +goose Down
 DROP INDEX requests_name_words;

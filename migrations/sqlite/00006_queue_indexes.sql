@@ -41,6 +41,10 @@ CREATE TRIGGER requests_name_fts_ai AFTER INSERT ON requests BEGIN
 END;
 -- +goose StatementEnd
 INSERT INTO requests_name_fts (requests_name_fts) VALUES ('rebuild');
+-- Statistics for the new indexes: without them the planner guesses that
+-- status = ? narrows requests_queue_str to a handful of rows and sorts
+-- every completed request instead of reading requests_queue in order.
+ANALYZE requests;
 
 -- +goose Down
 DROP TRIGGER requests_name_fts_ai;
