@@ -18,17 +18,14 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rightsdesk/rightsdesk/handlers"
 	"github.com/rightsdesk/rightsdesk/internal/auth"
-	"github.com/rightsdesk/rightsdesk/internal/benchseed"
 	"github.com/rightsdesk/rightsdesk/internal/cachebus"
 	"github.com/rightsdesk/rightsdesk/internal/policy"
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
@@ -40,126 +37,68 @@ import (
 )
 
 type options struct {
-	databaseURL string
-	subjects    int
-	events      int
-	duration    time.Duration
-	warmup      time.Duration
-	connections int
-	threads     int
-	rounds      int
-	out         string
-	cpuprofile  string
+	databaseURL    string
+	subjects       int
+	events         int
+	requests       int
+	overdue        int
+	importEvents   int
+	duration       time.Duration
+	warmup         time.Duration
+	intakeDuration time.Duration
+	connections    int
+	threads        int
+	rounds         int
+	exportSize     int64
+	queueCount     int
+	deepPages      int
+	out            string
+	cpuprofile     string
 }
 
 func main() {
 	var o options
+	var exportMB int64
 	flag.StringVar(&o.databaseURL, "database-url", "", "postgres://… to measure on PostgreSQL (a fresh schema is made and dropped); SQLite in a temp dir when empty")
 	flag.IntVar(&o.subjects, "subjects", 200_000, "consent subjects to seed")
 	flag.IntVar(&o.events, "events", 1_000_000, "consent events to seed")
+	flag.IntVar(&o.requests, "requests", 1_000_000, "requests to seed, over two years")
+	flag.IntVar(&o.overdue, "overdue", 10_000, "of those, active requests past their deadline the sweep must escalate")
+	flag.IntVar(&o.importEvents, "import-events", 200_000, "events in the timed consent import")
 	flag.DurationVar(&o.duration, "duration", 15*time.Second, "length of each measured wrk run")
 	flag.DurationVar(&o.warmup, "warmup", 5*time.Second, "unmeasured run before the first round")
+	flag.DurationVar(&o.intakeDuration, "intake-duration", 60*time.Second, "length of the public intake load")
 	flag.IntVar(&o.connections, "connections", 64, "wrk connections")
 	flag.IntVar(&o.threads, "threads", 2, "wrk threads")
-	flag.IntVar(&o.rounds, "rounds", 2, "alternating bare/check rounds")
-	flag.StringVar(&o.out, "out", "", "write the report (markdown) to this file as well")
-	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the check rounds to this file")
+	flag.IntVar(&o.rounds, "rounds", 2, "alternating ceiling/check rounds")
+	flag.Int64Var(&exportMB, "export-mb", 1024, "size of the export package's answers in MiB (0 skips the export)")
+	flag.IntVar(&o.queueCount, "queue-requests", 500, "requests timed per staff queue case")
+	flag.IntVar(&o.deepPages, "deep-pages", 500, "pages of 200 followed before the deep queue cases (0 skips them)")
+	flag.StringVar(&o.out, "out", "", "write the report (markdown) into this file as well, replacing its section for this database")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "have the server write a CPU profile of its whole run to this file")
 	flag.Parse()
-	if err := run(context.Background(), o); err != nil {
+	o.exportSize = exportMB << 20
+	if err := runSuite(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "rightsdesk-bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, o options) error {
-	if _, err := exec.LookPath("wrk"); err != nil {
-		return fmt.Errorf("wrk is not installed (apt-get install wrk)")
-	}
-	dbURL, dbName, cleanup, err := benchDatabase(o.databaseURL)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	store, err := models.Open(dbURL)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return err
-	}
-	pol := policy.Default("privacy@bench.example")
-	var purposes []string
-	for _, p := range pol.Purposes {
-		purposes = append(purposes, p.Key)
-	}
-	fmt.Printf("seeding %d consent events over %d subjects on %s\n", o.events, o.subjects, dbName)
-	began := time.Now()
-	err = benchseed.SeedConsents(ctx, store, benchseed.Consents{Subjects: o.subjects, Events: o.events, Purposes: purposes,
-		Progress: func(done, total int) { fmt.Printf("\r  %s", bar(done, total)) }})
-	fmt.Println()
-	if err != nil {
-		return err
-	}
-	fmt.Printf("  seeded in %s\n", time.Since(began).Round(time.Second))
-
-	app, key, stop, err := startApp(ctx, store, pol)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	bare, stopBare, err := serve(bareEcho())
-	if err != nil {
-		return err
-	}
-	defer stopBare()
-
-	script, err := writeScript(o.subjects, purposes, key)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(script)
-	path := "/api/v1/consents/check"
-	fmt.Println("warming up")
-	if _, err := runWrk(bare+path, script, o, o.warmup); err != nil {
-		return err
-	}
-	cold, err := runWrk(app+path, script, o, o.warmup)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("cold cache: %.0f req/s p99 %s; now reading every subject once\n", cold.rps, cold.p99)
-	if err := readEverySubject(app, key, o.subjects); err != nil {
-		return err
-	}
-	var rounds []round
-	for i := 0; i < o.rounds; i++ {
-		b, err := runWrk(bare+path, script, o, o.duration)
-		if err != nil {
-			return err
+// flagsText is the command line's flags that differ from the defaults, for
+// the report.
+func (o options) flagsText() string {
+	var b strings.Builder
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "out" || f.Name == "cpuprofile" {
+			return
 		}
-		stopProfile, err := startProfile(o.cpuprofile)
-		if err != nil {
-			return err
+		v := f.Value.String()
+		if f.Name == "database-url" {
+			v = "postgres://…"
 		}
-		c, err := runWrk(app+path, script, o, o.duration)
-		stopProfile()
-		if err != nil {
-			return err
-		}
-		rounds = append(rounds, round{bare: b, check: c})
-		fmt.Printf("round %d: bare %.0f req/s p99 %s; check %.0f req/s p99 %s\n", i+1, b.rps, b.p99, c.rps, c.p99)
-	}
-	fresh, err := spotCheck(app, key)
-	if err != nil {
-		return err
-	}
-	report := render(o, dbName, rounds, cold, fresh)
-	fmt.Print(report)
-	if o.out != "" {
-		return writeReport(o.out, dbName, report)
-	}
-	return nil
+		fmt.Fprintf(&b, " -%s %s", f.Name, v)
+	})
+	return b.String()
 }
 
 // benchDatabase is a fresh SQLite file, or a fresh schema of the
@@ -231,23 +170,6 @@ func serve(h http.Handler) (string, func(), error) {
 	s := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go s.Serve(ln)
 	return "http://" + ln.Addr().String(), func() { s.Close() }, nil
-}
-
-// startProfile profiles the CPU until the returned func is called (a no-op
-// without a file name); a later round overwrites an earlier one.
-func startProfile(file string) (func(), error) {
-	if file == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(file)
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func bar(done, total int) string {

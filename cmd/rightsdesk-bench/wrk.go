@@ -47,12 +47,20 @@ end
 }
 
 func runWrk(url, script string, o options, d time.Duration) (result, error) {
+	r, _, err := runWrkOutput(url, script, o, d)
+	return r, err
+}
+
+// runWrkOutput is runWrk that also returns wrk's output, where a script's
+// done hook prints its own counts.
+func runWrkOutput(url, script string, o options, d time.Duration) (result, string, error) {
 	out, err := exec.Command("wrk", "-t", strconv.Itoa(o.threads), "-c", strconv.Itoa(o.connections),
 		"-d", strconv.Itoa(int(d.Seconds()))+"s", "--latency", "-s", script, url).CombinedOutput()
 	if err != nil {
-		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
+		return result{}, string(out), fmt.Errorf("wrk: %v: %s", err, out)
 	}
-	return parseWrk(string(out))
+	r, err := parseWrk(string(out))
+	return r, string(out), err
 }
 
 var (
