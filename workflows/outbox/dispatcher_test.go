@@ -202,3 +202,50 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 		}
 	}
 }
+
+// Concurrent sends: every message of every batch is delivered once with its
+// key, the transient failures among them wait for their retry, and each
+// outcome is recorded.
+func TestConcurrentBatchesDeliverEachOnce(t *testing.T) {
+	ctx := context.Background()
+	s := testdb.Open(t)
+	fake := fakeresend.New(t)
+	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	enqueue(t, s, clk.Now(), 45)
+	fake.FailNext(3, http.StatusServiceUnavailable)
+	d := &outbox.Dispatcher{Store: s, Sender: resendSender(t, fake), Now: clk.Now, Batch: 20, Concurrency: 8}
+	claimed := 0
+	for {
+		n, err := d.RunOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		claimed += n
+	}
+	if claimed != 45 || len(fake.Emails()) != 42 {
+		t.Fatalf("claimed %d, delivered %d; want 45 and 42 (3 failed)", claimed, len(fake.Emails()))
+	}
+	retry, _ := s.ListOutbox(ctx, models.OutboxFilter{Status: models.OutboxPending})
+	if len(retry) != 3 || retry[0].LastError == "" {
+		t.Fatalf("the 3 failed sends should wait for a retry: %+v", retry)
+	}
+	clk.Add(time.Minute)
+	if n, err := d.RunOnce(ctx); n != 3 || err != nil {
+		t.Fatalf("retry run: %d, %v", n, err)
+	}
+	emails := fake.Emails()
+	seen := map[string]bool{}
+	for _, e := range emails {
+		if seen[e.IdempotencyKey] {
+			t.Fatalf("key %s delivered twice", e.IdempotencyKey)
+		}
+		seen[e.IdempotencyKey] = true
+	}
+	sent, _ := s.ListOutbox(ctx, models.OutboxFilter{Status: models.OutboxSent})
+	if len(emails) != 45 || len(sent) != 45 || fake.Attempts() != 48 {
+		t.Fatalf("delivered %d, marked sent %d, attempts %d; want 45, 45, 48", len(emails), len(sent), fake.Attempts())
+	}
+}
