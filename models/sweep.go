@@ -73,12 +73,19 @@ const (
 // requests_sweep_ack).
 func (s *Store) EscalationCandidates(ctx context.Context, w EscalationWindow, afterID string, limit int) ([]string, error) {
 	now := utc(w.Now)
+	// SQLite's planner, whose statistics may predate these indexes (or
+	// come from a table that held few active requests), is told which to
+	// use; PostgreSQL's picks them (see TestSweepQueriesUseTheirIndexes).
+	deadlineIdx, ackIdx := "", ""
+	if s.dialect == migrations.SQLite {
+		deadlineIdx, ackIdx = " INDEXED BY requests_sweep_deadline", " INDEXED BY requests_sweep_ack"
+	}
 	var ids []string
-	err := s.with(ctx).Raw(`SELECT id FROM requests
+	err := s.with(ctx).Raw(`SELECT id FROM requests`+deadlineIdx+`
 		WHERE `+sweepActive+` AND deadline_at <= ? AND id > ?
 		  AND (escalation_level < 1 OR (escalation_level < 2 AND deadline_at < ?) OR (escalation_level < 3 AND deadline_at < ?))
 		UNION
-		SELECT id FROM requests
+		SELECT id FROM requests`+ackIdx+`
 		WHERE `+sweepAckStatus+` AND acknowledged_at IS NULL AND ack_due_at < ? AND escalation_level < 2 AND id > ?
 		ORDER BY id LIMIT ?`,
 		utc(w.WarnFrom), afterID, now, utc(w.GraceTo), now, afterID, limit).Scan(&ids).Error

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/google/uuid"
 	"github.com/rightsdesk/rightsdesk/internal/secrets"
@@ -30,15 +32,56 @@ func (s *Service) notifyLevels(ctx context.Context, tx *models.Store, r *models.
 }
 
 // notices collects the outbox messages and status-link tokens of several
-// escalations, to be written together.
+// escalations, to be written together. The messages are drafted in order
+// (ids, recipients, template data) and rendered at write time, in
+// parallel: rendering is most of a sweep's CPU.
 type notices struct {
 	msgs   []models.OutboxMessage
+	drafts []emailDraft // drafts[i] renders msgs[i]
 	tokens []models.LinkToken
 }
 
-// write stores what n collected in the caller's transaction: tokens first,
-// then the messages that link them.
+// emailDraft is a message's template and data, to render.
+type emailDraft struct {
+	name string
+	data templates.EmailData
+}
+
+func (n *notices) add(m models.OutboxMessage, name string, data templates.EmailData) {
+	m.Template = name
+	n.msgs = append(n.msgs, m)
+	n.drafts = append(n.drafts, emailDraft{name, data})
+}
+
+// render fills in every message's subject and bodies, on as many
+// goroutines as there are processors.
+func (n *notices) render() error {
+	workers := min(runtime.GOMAXPROCS(0), (len(n.msgs)+15)/16)
+	errs := make([]error, len(n.msgs))
+	var wg sync.WaitGroup
+	for w := range max(workers, 1) {
+		wg.Go(func() {
+			for i := w; i < len(n.msgs); i += max(workers, 1) {
+				d := n.drafts[i]
+				msg, err := templates.RenderEmail(d.name, d.data)
+				if err != nil {
+					errs[i] = fmt.Errorf("requests: render %s email: %w", d.name, err)
+					continue
+				}
+				n.msgs[i].Subject, n.msgs[i].TextBody, n.msgs[i].HTMLBody = msg.Subject, msg.Text, msg.HTML
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// write renders and stores what n collected in the caller's transaction:
+// tokens first, then the messages that link them.
 func (n *notices) write(ctx context.Context, tx *models.Store) error {
+	if err := n.render(); err != nil {
+		return err
+	}
 	if len(n.tokens) > 0 {
 		if err := tx.CreateLinkTokens(ctx, n.tokens); err != nil {
 			return err
@@ -60,19 +103,11 @@ func (s *Service) levelNotices(ctx context.Context, staff staffLookup, n *notice
 			return queued, err
 		}
 		for _, addr := range recipients {
-			m, err := s.staffMessage(r, "overdue_staff", addr, level, reasonText[reason])
-			if err != nil {
-				return queued, err
-			}
-			n.msgs = append(n.msgs, m)
+			n.add(s.newMessage(r, addr), "overdue_staff", s.staffData(r, level, reasonText[reason]))
 			queued++
 		}
 		if level == escalation.Overdue && (reason == escalation.ReasonOverdue || reason == escalation.ReasonGrace) {
-			m, err := s.overdueMessage(r, s.statusToken(r, n))
-			if err != nil {
-				return queued, err
-			}
-			n.msgs = append(n.msgs, m)
+			n.add(s.newMessage(r, r.Email), "overdue", s.overdueData(r, s.statusToken(r, n)))
 			queued++
 		}
 	}
@@ -91,26 +126,34 @@ func (s *Service) statusToken(r *models.Request, n *notices) string {
 	return s.cfg.BaseURL + "/r/" + tok
 }
 
-// overdueMessage is the requester's "overdue" email, with the data email
-// gives it (the officer and the supervisory authority to turn to).
-func (s *Service) overdueMessage(r *models.Request, link string) (models.OutboxMessage, error) {
+// newMessage is an unrendered message about r to one address.
+func (s *Service) newMessage(r *models.Request, to string) models.OutboxMessage {
+	now := s.clock()
+	reqID := r.ID
+	return models.OutboxMessage{ID: uuid.Must(uuid.NewV7()).String(), RequestID: &reqID, ToAddr: to, FromAddr: s.from,
+		CreatedAt: now, NextAttemptAt: now}
+}
+
+// overdueData is the requester's "overdue" email data, as email gives it
+// (the officer and the supervisory authority to turn to).
+func (s *Service) overdueData(r *models.Request, link string) templates.EmailData {
 	a := authorityFor(r.Regime)
-	msg, err := templates.RenderEmail("overdue", templates.EmailData{
+	return templates.EmailData{
 		OrgName: s.policy.Organization.Name, Reference: r.Reference, RequestType: r.Type, Status: r.Status,
 		Regime: r.Regime, Link: link, DueAt: s.formatDate(r),
 		OfficerName: s.policy.GrievanceOfficer.Name, OfficerEmail: s.policy.GrievanceOfficer.Email,
 		AuthorityName: a.Name, AuthorityAddress: a.Address,
-	})
-	if err != nil {
-		return models.OutboxMessage{}, fmt.Errorf("requests: render overdue email: %w", err)
 	}
-	now := s.clock()
-	reqID := r.ID
-	return models.OutboxMessage{
-		ID: uuid.Must(uuid.NewV7()).String(), Template: "overdue", RequestID: &reqID,
-		ToAddr: r.Email, FromAddr: s.from, Subject: msg.Subject, TextBody: msg.Text, HTMLBody: msg.HTML,
-		CreatedAt: now, NextAttemptAt: now,
-	}, nil
+}
+
+// staffData is a staff notice's data: the reference, type, regime and due
+// date, and a console link; never the requester's email, name or words.
+func (s *Service) staffData(r *models.Request, level int, why string) templates.EmailData {
+	return templates.EmailData{
+		OrgName: s.policy.Organization.Name, Reference: r.Reference, RequestType: r.Type, Status: r.Status,
+		Regime: r.Regime, DueAt: s.formatDate(r), ConsoleLink: s.cfg.BaseURL + "/admin/requests/" + r.ID,
+		EscalationLevel: level, Why: why,
+	}
 }
 
 // staffLookup finds staff for recipients: the store, or a sweep page's
@@ -165,34 +208,14 @@ func (s *Service) recipients(ctx context.Context, tx staffLookup, r *models.Requ
 	return out, nil
 }
 
-// staffEmail queues a notice to one staff address. It carries the
-// reference, type, regime and due date, and a console link; never the
-// requester's email, name or words.
+// staffEmail queues a notice to one staff address (see staffData).
 func (s *Service) staffEmail(ctx context.Context, tx *models.Store, r *models.Request, name, to string, level int, why string) error {
-	m, err := s.staffMessage(r, name, to, level, why)
-	if err != nil {
+	var n notices
+	n.add(s.newMessage(r, to), name, s.staffData(r, level, why))
+	if err := n.render(); err != nil {
 		return err
 	}
-	return tx.EnqueueEmail(ctx, &m)
-}
-
-// staffMessage renders the notice staffEmail queues.
-func (s *Service) staffMessage(r *models.Request, name, to string, level int, why string) (models.OutboxMessage, error) {
-	msg, err := templates.RenderEmail(name, templates.EmailData{
-		OrgName: s.policy.Organization.Name, Reference: r.Reference, RequestType: r.Type, Status: r.Status,
-		Regime: r.Regime, DueAt: s.formatDate(r), ConsoleLink: s.cfg.BaseURL + "/admin/requests/" + r.ID,
-		EscalationLevel: level, Why: why,
-	})
-	if err != nil {
-		return models.OutboxMessage{}, fmt.Errorf("requests: render %s email: %w", name, err)
-	}
-	now := s.clock()
-	reqID := r.ID
-	return models.OutboxMessage{
-		ID: uuid.Must(uuid.NewV7()).String(), Template: name, RequestID: &reqID,
-		ToAddr: to, FromAddr: s.from, Subject: msg.Subject, TextBody: msg.Text, HTMLBody: msg.HTML,
-		CreatedAt: now, NextAttemptAt: now,
-	}, nil
+	return tx.EnqueueEmail(ctx, &n.msgs[0])
 }
 
 // staffCache answers a sweep page's staff lookups from one read of each
