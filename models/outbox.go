@@ -166,10 +166,24 @@ func (s *Store) RecordOutboxOutcomes(ctx context.Context, outs []OutboxOutcome) 
 		return nil
 	}
 	return s.InTx(ctx, func(tx *Store) error {
+		var sent []OutboxOutcome
+		for _, o := range outs {
+			if o.Status == OutboxSent {
+				sent = append(sent, o)
+			}
+		}
+		for len(sent) > 0 {
+			part := sent[:min(len(sent), 200)]
+			sent = sent[len(part):]
+			if err := tx.markOutboxSentMany(ctx, part); err != nil {
+				return err
+			}
+		}
 		for _, o := range outs {
 			var err error
 			switch o.Status {
 			case OutboxSent:
+				continue
 				err = tx.MarkOutboxSent(ctx, o.ID, o.ProviderID, o.At)
 			case OutboxDev:
 				err = tx.MarkOutboxDev(ctx, o.ID, o.At)
@@ -186,6 +200,31 @@ func (s *Store) RecordOutboxOutcomes(ctx context.Context, outs []OutboxOutcome) 
 		}
 		return nil
 	})
+}
+
+// markOutboxSentMany is MarkOutboxSent for many messages in one statement
+// (UPDATE … FROM VALUES): one round trip for a batch on PostgreSQL.
+func (s *Store) markOutboxSentMany(ctx context.Context, outs []OutboxOutcome) error {
+	row := "(?, ?, ?)"
+	if s.dialect == "postgres" {
+		row = "(?::text, ?::text, ?::timestamptz)"
+	}
+	var q strings.Builder
+	q.WriteString(`WITH v (id, provider_id, sent_at) AS (VALUES `)
+	var args []any
+	for i, o := range outs {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(row)
+		args = append(args, o.ID, o.ProviderID, utc(o.At))
+	}
+	q.WriteString(`) UPDATE outbox_messages SET status = ?, provider_id = v.provider_id, sent_at = v.sent_at,
+		locked_until = NULL, text_body = '', html_body = '', last_error = ''
+		FROM v WHERE outbox_messages.id = v.id AND outbox_messages.status = ?`)
+	args = append(args, OutboxSent, OutboxSending)
+	_, err := s.with(ctx).Statement.ConnPool.ExecContext(ctx, s.rebind(q.String()), args...)
+	return translate(err)
 }
 
 // OutboxFilter selects messages for the console and tests.
