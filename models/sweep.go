@@ -81,14 +81,23 @@ func (s *Store) EscalationCandidates(ctx context.Context, w EscalationWindow, af
 		deadlineIdx, ackIdx = " INDEXED BY requests_sweep_deadline", " INDEXED BY requests_sweep_ack"
 	}
 	var ids []string
+	// One range of requests_sweep_deadline per level: level 0 due within
+	// the warning window, level 1 overdue, level 2 past grace (levels are
+	// never negative, so "below 1" is 0, and each lower level's range
+	// already holds the deadlines a higher one would catch).
 	err := s.with(ctx).Raw(`SELECT id FROM requests`+deadlineIdx+`
-		WHERE `+sweepActive+` AND deadline_at <= ? AND id > ?
-		  AND (escalation_level < 1 OR (escalation_level < 2 AND deadline_at < ?) OR (escalation_level < 3 AND deadline_at < ?))
+		WHERE `+sweepActive+` AND escalation_level = 0 AND deadline_at <= ? AND id > ?
+		UNION
+		SELECT id FROM requests`+deadlineIdx+`
+		WHERE `+sweepActive+` AND escalation_level = 1 AND deadline_at < ? AND id > ?
+		UNION
+		SELECT id FROM requests`+deadlineIdx+`
+		WHERE `+sweepActive+` AND escalation_level = 2 AND deadline_at < ? AND id > ?
 		UNION
 		SELECT id FROM requests`+ackIdx+`
 		WHERE `+sweepAckStatus+` AND acknowledged_at IS NULL AND ack_due_at < ? AND escalation_level < 2 AND id > ?
 		ORDER BY id LIMIT ?`,
-		utc(w.WarnFrom), afterID, now, utc(w.GraceTo), now, afterID, limit).Scan(&ids).Error
+		utc(w.WarnFrom), afterID, now, afterID, utc(w.GraceTo), afterID, now, afterID, limit).Scan(&ids).Error
 	return ids, translate(err)
 }
 

@@ -5,10 +5,11 @@
 -- The conditions are repeated literally in the queries: a partial index
 -- serves only a query that states its condition.
 --
--- Deadline escalation: active requests by deadline, with their level, so
--- the ones already at the level their deadline demands are passed over in
--- the index.
-CREATE INDEX requests_sweep_deadline ON requests (deadline_at, escalation_level, id)
+-- Deadline escalation: active requests by level, then deadline, so that
+-- each level's range (level 0 due within the warning window, level 1
+-- overdue, level 2 past grace) holds only the requests to raise, not those
+-- already at the level their deadline demands.
+CREATE INDEX requests_sweep_deadline ON requests (escalation_level, deadline_at, id)
     WHERE status IN ('open', 'in_progress', 'awaiting_requester');
 -- Acknowledgement escalation: unacknowledged active or unverified requests
 -- by acknowledgement due date.
