@@ -451,6 +451,9 @@ func (cn *console) requestAction(c echo.Context) error {
 			return cn.actionProblem(id, models.ErrConflict)
 		}
 	}
+	if action == lifecycle.Complete {
+		allowPackageBuild(c)
+	}
 	_, err = cn.Requests.Act(c.Request().Context(), consoleActor(c), id, in)
 	var fe *requests.FieldError
 	switch {

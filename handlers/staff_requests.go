@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/rightsdesk/rightsdesk/workflows/lifecycle"
 	"github.com/rightsdesk/rightsdesk/workflows/requests"
 )
 
@@ -54,6 +55,9 @@ func (s *Server) actOnRequest(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
+	if b.Action == lifecycle.Complete {
+		allowPackageBuild(c)
+	}
 	_, err := s.Requests.Act(ctx, caller(c).actor, c.Param("id"), requests.ActionInput{
 		Action: b.Action, Reason: b.Reason, Note: b.Note, Assignee: b.Assignee, Days: b.Days,
 	})
@@ -61,6 +65,15 @@ func (s *Server) actOnRequest(c echo.Context) error {
 		return err
 	}
 	return s.getRequest(c)
+}
+
+// allowPackageBuild gives a complete action an hour to answer: completing
+// an access or export request builds its package inside the call, about a
+// minute per gigabyte, and the server's 60 s write timeout runs from the
+// request's start, so a large package was built and recorded but its
+// answer was cut.
+func allowPackageBuild(c echo.Context) {
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(time.Hour))
 }
 
 type staffIntakeBody struct {

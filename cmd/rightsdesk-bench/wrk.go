@@ -18,8 +18,6 @@ type result struct {
 	errors int // non-2xx answers and socket errors
 }
 
-type round struct{ bare, check result }
-
 // writeScript makes wrk ask about a random seeded subject and purpose on
 // every request, with the API key, so that the check meets the whole
 // database rather than one cached row.
