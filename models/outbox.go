@@ -183,8 +183,7 @@ func (s *Store) RecordOutboxOutcomes(ctx context.Context, outs []OutboxOutcome) 
 			var err error
 			switch o.Status {
 			case OutboxSent:
-				continue
-				err = tx.MarkOutboxSent(ctx, o.ID, o.ProviderID, o.At)
+				continue // marked above, in batches
 			case OutboxDev:
 				err = tx.MarkOutboxDev(ctx, o.ID, o.At)
 			case OutboxPending:
