@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/rightsdesk/rightsdesk/models"
@@ -117,6 +118,11 @@ func (s *Server) importConsents(c echo.Context) error {
 	if c.Request().ContentLength > maxImportBody {
 		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "an import call takes at most 64 MiB; send the file in parts")
 	}
+	// The server's 30 s read timeout suits forms, not 64 MiB of lines that
+	// are recorded as they are read: an import gets ten minutes.
+	rc := http.NewResponseController(c.Response())
+	_ = rc.SetReadDeadline(time.Now().Add(10 * time.Minute))
+	_ = rc.SetWriteDeadline(time.Now().Add(10 * time.Minute))
 	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxImportBody)
 	rep, err := s.Consents.Import(c.Request().Context(), caller(c).actor.String(), format, body)
 	var mbe *http.MaxBytesError

@@ -121,9 +121,12 @@ func (s *suite) consentWrites(ctx context.Context, srv *serverProcess, ceiling f
 	if err != nil {
 		return err
 	}
+	// Writes in flight when wrk stops are stored but not counted by it: at
+	// most one per connection.
 	stored := after - before
+	allStored := stored >= created && stored <= created+o.connections
 	s.add(figure{name: "consent write, req/s", value: fmt.Sprintf("%.0f", r.rps), ratio: r.rps / ceiling,
-		target: "≥ 1,500/s, no error, every 201 stored", met: r.rps >= 1500 && failed == 0 && stored == created,
+		target: "≥ 1,500/s, no error, every 201 stored", met: r.rps >= 1500 && failed == 0 && allStored,
 		note: fmt.Sprintf("p99 %s; %d answered 201, %d events stored, %d failed", r.p99.Round(10*time.Microsecond), created, stored, failed)})
 
 	fmt.Println("consent import")
