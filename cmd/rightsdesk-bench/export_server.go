@@ -3,17 +3,17 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rightsdesk/rightsdesk/internal/testutil/fakeresend"
 )
 
 // exportProcess is a rightsdesk binary started for measureExport, with
@@ -25,7 +25,7 @@ type exportProcess struct {
 
 	cmd    *exec.Cmd
 	exited chan error
-	mail   *httptest.Server
+	mail   *fakeresend.Server
 	once   sync.Once
 }
 
@@ -53,9 +53,6 @@ func buildRightsdesk(ctx context.Context, dir string) (string, error) {
 // in a fresh directory under the system's temp dir, with an admin, no rate
 // limits, a 50 ms outbox and a fake Resend that keeps every email, and
 // waits until it is ready. Stop ends it and removes the directory.
-//
-// The fake Resend is a few lines here rather than
-// internal/testutil/fakeresend, whose constructor needs a testing.TB.
 func startExportServer(ctx context.Context, o exportOptions) (_ *exportProcess, err error) {
 	dir, err := os.MkdirTemp("", "rightsdesk-export-")
 	if err != nil {
@@ -77,8 +74,7 @@ func startExportServer(ctx context.Context, o exportOptions) (_ *exportProcess, 
 	if dbURL == "" {
 		dbURL = "sqlite://" + filepath.Join(dir, "rightsdesk.db")
 	}
-	box := &exportMailbox{}
-	p.mail = httptest.NewServer(box)
+	p.mail = fakeresend.Start()
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -104,7 +100,7 @@ func startExportServer(ctx context.Context, o exportOptions) (_ *exportProcess, 
 		"RIGHTSDESK_RATE_LIMIT_LOGIN=off",
 		"RIGHTSDESK_RATE_LIMIT_TOKENS=off",
 		"RESEND_API_KEY=re_bench",
-		"RESEND_BASE_URL=" + p.mail.URL + "/",
+		"RESEND_BASE_URL=" + p.mail.URL(),
 	}
 	// The caller's environment, but none of its rightsdesk settings.
 	for _, kv := range os.Environ() {
@@ -127,7 +123,7 @@ func startExportServer(ctx context.Context, o exportOptions) (_ *exportProcess, 
 	}
 	p.cmd, p.exited = cmd, make(chan error, 1)
 	go func() { p.exited <- cmd.Wait() }()
-	p.Server = exportServer{BaseURL: base, PID: cmd.Process.Pid, AdminEmail: admin, AdminPassword: password, Emails: box.emails}
+	p.Server = exportServer{BaseURL: base, PID: cmd.Process.Pid, AdminEmail: admin, AdminPassword: password, Emails: fakeEmails(p.mail)}
 
 	deadline := time.Now().Add(time.Minute)
 	for !exportReady(ctx, base) {
@@ -190,45 +186,13 @@ func (p *exportProcess) logTail() string {
 	return string(b)
 }
 
-// exportMailbox is a fake Resend API: it accepts every POST /emails and
-// keeps its recipients and text.
-type exportMailbox struct {
-	mu   sync.Mutex
-	sent []exportEmail
-	n    int
-}
-
-func (m *exportMailbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.URL.Path != "/emails" {
-		http.Error(w, `{"name":"not_found","message":"not found","statusCode":404}`, http.StatusNotFound)
-		return
-	}
-	var body struct {
-		To   json.RawMessage `json:"to"`
-		Text string          `json:"text"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 10<<20)).Decode(&body); err != nil {
-		http.Error(w, `{"name":"validation_error","message":"bad JSON","statusCode":422}`, http.StatusUnprocessableEntity)
-		return
-	}
-	var to []string
-	if err := json.Unmarshal(body.To, &to); err != nil {
-		var one string
-		if json.Unmarshal(body.To, &one) == nil {
-			to = []string{one}
+// fakeEmails lists what the fake Resend received, in measureExport's terms.
+func fakeEmails(f *fakeresend.Server) func() []exportEmail {
+	return func() []exportEmail {
+		var out []exportEmail
+		for _, e := range f.Emails() {
+			out = append(out, exportEmail{To: e.To, Text: e.Text})
 		}
+		return out
 	}
-	m.mu.Lock()
-	m.sent = append(m.sent, exportEmail{To: to, Text: body.Text})
-	m.n++
-	id := m.n
-	m.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	fmt.Fprintf(w, `{"id":"bench-%d"}`, id)
-}
-
-func (m *exportMailbox) emails() []exportEmail {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]exportEmail(nil), m.sent...)
 }

@@ -1,32 +1,16 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-// buildServer compiles the real rightsdesk binary into dir: the figures are
-// those of what an operator runs, not of handlers wired up in this process.
-func buildServer(dir string) (string, error) {
-	bin := filepath.Join(dir, "rightsdesk")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/rightsdesk/rightsdesk/cmd/rightsdesk").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v: %s", err, out)
-	}
-	return bin, nil
-}
 
 // serverProcess is `rightsdesk serve` running as a child process, with its
 // log in a file and its resident memory sampled in the background.
@@ -87,7 +71,7 @@ func startServer(bin string, env []string, logPath string) (*serverProcess, erro
 func (p *serverProcess) PID() int { return p.cmd.Process.Pid }
 
 // RSS is the server's resident set size now, in bytes.
-func (p *serverProcess) RSS() (int64, error) { return readRSS(p.PID()) }
+func (p *serverProcess) RSS() (int64, error) { return vmRSS(p.PID()) }
 
 // sample records the peak RSS every 20 ms. VmHWM would give the peak of the
 // whole life; sampling gives the peak of each phase (resetPeak between).
@@ -134,22 +118,6 @@ func (p *serverProcess) Stop() {
 		<-done
 	}
 	p.log.Close()
-}
-
-// readRSS reads VmRSS of a process from /proc (Linux), in bytes.
-func readRSS(pid int) (int64, error) {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0, err
-	}
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS for process %d", pid)
 }
 
 // waitFor polls cond every 50 ms until it holds or timeout passes.

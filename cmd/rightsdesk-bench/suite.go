@@ -69,7 +69,7 @@ func runSuite(ctx context.Context, o options) error {
 	defer cleanup()
 	s.dbURL, s.dbName = dbURL, dbName
 	fmt.Println("building the server")
-	bin, err := buildServer(dir)
+	bin, err := buildRightsdesk(ctx, dir)
 	if err != nil {
 		return err
 	}

@@ -14,14 +14,8 @@ func (s *suite) export(ctx context.Context, srv *serverProcess, fake *fakeresend
 	fmt.Printf("export package of %s\n", megabytes(s.o.exportSize))
 	res, err := measureExport(ctx, exportServer{
 		BaseURL: srv.BaseURL, PID: srv.PID(), AdminEmail: benchAdminEmail, AdminPassword: benchAdminPassword,
-		Emails: func() []exportEmail {
-			var out []exportEmail
-			for _, e := range fake.Emails() {
-				out = append(out, exportEmail{To: e.To, Text: e.Text})
-			}
-			return out
-		},
-		Log: func(format string, args ...any) { fmt.Printf("  "+format+"\n", args...) },
+		Emails: fakeEmails(fake),
+		Log:    func(format string, args ...any) { fmt.Printf("  "+format+"\n", args...) },
 	}, s.o.exportSize)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
